@@ -1,0 +1,483 @@
+#pragma once
+
+// The entity runtime: one CAF actor per shard hosts the entities whose ids hash into that shard.
+//
+// Why not one CAF actor per entity: a CAF 0.17 event-based actor costs ~1.3 KiB of memory before
+// it holds any state (sizeof(scheduled_actor) alone is 960 bytes), which rules out a million
+// entities in well under a GiB. Entities here are virtual actors in Orleans' sense: each keeps its
+// own state, is handled one message at a time (the shard actor is its single writer), activates
+// from its latest snapshot on the first message, passivates when idle, and is dropped on failure.
+//
+//   (absent) --first message--> loading --snapshot--> active --idle--> (absent)
+//                                  |                    |  \--write conflict/failure--> (dropped)
+//                                  \--load failed-------+-----> (dropped; errors to waiters)
+//
+// Writes: a command that changes state is answered only once a snapshot holding the change is
+// committed. One write per entity is in flight; changes made meanwhile are coalesced into the
+// next one. All entities of a shard that changed in one turn of the mailbox go out as one batch.
+//
+// Entity requirements (see actors/inventory/inventory_item.hpp):
+//   state_type (msgpack), settings, actor_type, commands (command_list<command<Msg, Reply>...>),
+//   entity_type, schema_version, id_of(msg), handle(state, msg, env, settings) -> expected<Reply>,
+//   wake_at(state) -> Unix ms or 0, on_wake(state, env, settings).
+
+#include "actors/common/log.hpp"
+#include "actors/common/metrics.hpp"
+#include "actors/common/service_ref.hpp"
+#include "actors/common/time.hpp"
+#include "actors/entity/codec.hpp"
+#include "actors/entity/settings.hpp"
+#include "actors/protocol/entity.hpp"
+#include "actors/protocol/errc.hpp"
+#include "actors/protocol/snapshot_store.hpp"
+
+#include <caf/all.hpp>
+
+#include <functional>
+#include <memory>
+#include <queue>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+namespace bookstore::entity {
+
+using flush_atom = caf::atom_constant<caf::atom("eflush")>;
+using tick_atom = caf::atom_constant<caf::atom("etick")>;
+using sweep_atom = caf::atom_constant<caf::atom("esweep")>;
+
+/// The interface of a shard actor: the entity's own plus the runtime's timers.
+template <class Entity>
+using shard_actor = typename Entity::actor_type::template extend<
+  caf::reacts_to<flush_atom>, caf::reacts_to<tick_atom>, caf::reacts_to<sweep_atom>>;
+
+/// Stable across nodes and restarts (FNV-1a): the shard of an entity id.
+inline size_t shard_of(const std::string& id, size_t shards) {
+  uint64_t h = 1469598103934665603ULL;
+  for (unsigned char c : id) {
+    h ^= c;
+    h *= 1099511628211ULL;
+  }
+  return static_cast<size_t>(h % shards);
+}
+
+template <class Entity>
+struct shard_state {
+  using state_type = typename Entity::state_type;
+  /// Fired with nullptr once the change it waits for is durable, or with the error that dropped
+  /// the entity.
+  using waiter = std::function<void(const caf::error*)>;
+
+  struct busy_state {
+    bool loading = true;
+    bool in_flight = false; ///< a write of this entity is on its way to the store
+    bool dirty = false;     ///< changed since the last write went out
+    std::vector<waiter> queued;           ///< commands that arrived while loading
+    std::vector<waiter> in_flight_waiters; ///< answered when the write in flight commits
+    std::vector<waiter> next_waiters;      ///< answered when the next write commits
+  };
+
+  struct slot {
+    state_type state;
+    int64_t version = 0;
+    int64_t last_used = 0;
+    int64_t wake_at = 0;              ///< the deadline registered for this entity (0 = none)
+    std::unique_ptr<busy_state> busy; ///< only while loading or writing
+  };
+
+  typename shard_actor<Entity>::template stateful_pointer<shard_state> self = nullptr;
+  service_ref<snapshot_store_actor> store;
+  runtime_settings rt;
+  typename Entity::settings es;
+  std::unordered_map<std::string, slot> slots;
+  std::vector<std::string> to_load;
+  std::vector<std::string> to_save;
+  bool flush_scheduled = false;
+  using deadline = std::pair<int64_t, std::string>;
+  std::priority_queue<deadline, std::vector<deadline>, std::greater<deadline>> deadlines;
+  int64_t tick_at = 0;
+  metrics::gauge* active = nullptr;
+  metrics::counter* failures = nullptr;
+  std::shared_ptr<spdlog::logger> log;
+
+  static inline const char* name = "entity_shard";
+
+  ~shard_state() {
+    if (active != nullptr)
+      active->add(-static_cast<int64_t>(slots.size()));
+  }
+
+  int64_t now() const { return rt.clock ? rt.clock() : unix_ms_now(); }
+
+  void schedule_flush() {
+    if (!flush_scheduled) {
+      flush_scheduled = true;
+      self->send(self, flush_atom::value);
+    }
+  }
+
+  /// The slot of `id`, activating it (a load is queued) if it is not in memory.
+  slot& acquire(const std::string& id) {
+    auto [it, added] = slots.try_emplace(id);
+    if (added) {
+      it->second.busy = std::make_unique<busy_state>();
+      to_load.push_back(id);
+      active->add(1);
+      schedule_flush();
+    }
+    it->second.last_used = now();
+    return it->second;
+  }
+
+  void drop(const std::string& id, const caf::error& err) {
+    auto it = slots.find(id);
+    if (it == slots.end())
+      return;
+    failures->inc();
+    // Take the slot out first: a waiter's answer must not find a half-dropped entity.
+    auto busy = std::move(it->second.busy);
+    slots.erase(it);
+    active->add(-1);
+    if (busy) {
+      for (auto& w : busy->queued) w(&err);
+      for (auto& w : busy->in_flight_waiters) w(&err);
+      for (auto& w : busy->next_waiters) w(&err);
+    }
+  }
+
+  void settle(slot& s) {
+    if (s.busy && !s.busy->loading && !s.busy->in_flight && !s.busy->dirty
+        && s.busy->queued.empty() && s.busy->in_flight_waiters.empty()
+        && s.busy->next_waiters.empty())
+      s.busy.reset();
+  }
+
+  void watch_deadline(const std::string& id, slot& s) {
+    auto w = Entity::wake_at(s.state);
+    if (w == s.wake_at)
+      return;
+    s.wake_at = w;
+    if (w == 0)
+      return;
+    deadlines.emplace(w, id);
+    if (tick_at == 0 || w < tick_at) {
+      tick_at = w;
+      auto delay = std::max<int64_t>(0, w - now());
+      self->delayed_send(self, std::chrono::milliseconds(delay), tick_atom::value);
+    }
+  }
+
+  void mark_dirty(const std::string& id, slot& s) {
+    if (!s.busy)
+      s.busy = std::make_unique<busy_state>(), s.busy->loading = false;
+    if (!s.busy->dirty) {
+      s.busy->dirty = true;
+      if (!s.busy->in_flight) {
+        to_save.push_back(id);
+        schedule_flush();
+      }
+    }
+  }
+
+  /// Runs one command on a loaded entity and answers through `rp`.
+  template <class Msg, class Reply>
+  void run(const std::string& id, Msg& msg, caf::typed_response_promise<Reply> rp) {
+    auto it = slots.find(id);
+    if (it == slots.end()) {
+      rp.deliver(make_error(errc::unavailable, id, "entity was dropped"));
+      return;
+    }
+    auto& s = it->second;
+    env e{id, now()};
+    bool failed = false;
+    caf::expected<Reply> res = [&]() -> caf::expected<Reply> {
+      try {
+        return Entity::handle(s.state, msg, e, es);
+      } catch (std::exception& ex) {
+        failed = true;
+        log::error(*log, msg.ctx.request_id, "{} {} failed: {}", Entity::entity_type, id,
+                   ex.what());
+        return make_error(errc::internal, id, "entity failed");
+      }
+    }();
+    if (failed) {
+      // Its state may be half-changed: drop it; the next message reloads the last snapshot.
+      auto err = res.error();
+      rp.deliver(err);
+      drop(id, err);
+      return;
+    }
+    auto answer = [rp, res](const caf::error* err) mutable {
+      if (err)
+        rp.deliver(*err);
+      else if (res)
+        rp.deliver(std::move(*res));
+      else
+        rp.deliver(res.error());
+    };
+    if (e.changed) {
+      mark_dirty(id, s);
+      s.busy->next_waiters.emplace_back(std::move(answer));
+      watch_deadline(id, s);
+    } else if (s.busy && (s.busy->in_flight || s.busy->dirty)) {
+      // It saw state that is not durable yet: answer once that state is.
+      s.busy->next_waiters.emplace_back(std::move(answer));
+    } else {
+      answer(nullptr);
+    }
+  }
+
+  template <class Msg, class Reply>
+  caf::result<Reply> on_command(Msg& msg) {
+    const std::string& id = Entity::id_of(msg);
+    auto rp = self->template make_response_promise<Reply>();
+    auto& s = acquire(id);
+    if (s.busy && s.busy->loading) {
+      s.busy->queued.emplace_back([this, id, msg, rp](const caf::error* err) mutable {
+        if (err)
+          rp.deliver(*err);
+        else
+          run<Msg, Reply>(id, msg, rp);
+      });
+    } else {
+      run<Msg, Reply>(id, msg, rp);
+    }
+    return rp;
+  }
+
+  void on_wake(const std::string& id) {
+    auto& s = acquire(id);
+    if (!s.busy || !s.busy->loading)
+      fire_due(id, s);
+    // else: fire_due runs once loaded (watch_deadline after the load schedules a tick).
+  }
+
+  void fire_due(const std::string& id, slot& s) {
+    auto w = Entity::wake_at(s.state);
+    auto t = now();
+    if (w == 0 || w > t)
+      return;
+    env e{id, t};
+    Entity::on_wake(s.state, e, es);
+    if (e.changed)
+      mark_dirty(id, s);
+    s.wake_at = 0; // force re-registration
+    watch_deadline(id, s);
+  }
+
+  void on_tick() {
+    auto t = now();
+    tick_at = 0;
+    while (!deadlines.empty() && deadlines.top().first <= t) {
+      auto id = deadlines.top().second;
+      deadlines.pop();
+      auto it = slots.find(id);
+      if (it != slots.end() && !(it->second.busy && it->second.busy->loading))
+        fire_due(id, it->second);
+    }
+    if (!deadlines.empty() && (tick_at == 0 || deadlines.top().first < tick_at)) {
+      tick_at = deadlines.top().first;
+      self->delayed_send(self, std::chrono::milliseconds(std::max<int64_t>(0, tick_at - t)),
+                         tick_atom::value);
+    }
+  }
+
+  void on_sweep() {
+    auto t = now();
+    auto idle = std::chrono::duration_cast<std::chrono::milliseconds>(rt.passivate_after).count();
+    for (auto it = slots.begin(); it != slots.end();) {
+      auto& s = it->second;
+      bool due_soon = s.wake_at != 0 && s.wake_at - t < idle;
+      if (!s.busy && t - s.last_used >= idle && !due_soon) {
+        it = slots.erase(it);
+        active->add(-1);
+      } else {
+        ++it;
+      }
+    }
+    if (slots.size() < slots.bucket_count() / 4)
+      slots.rehash(0);
+  }
+
+  void on_flush() {
+    flush_scheduled = false;
+    if (!to_load.empty())
+      load(std::exchange(to_load, {}));
+    if (!to_save.empty())
+      save(std::exchange(to_save, {}));
+  }
+
+  void load(std::vector<std::string> ids) {
+    auto target = store.get();
+    if (!target) {
+      auto e = make_error(errc::unavailable, "", "snapshot store is restarting");
+      for (auto& id : ids) drop(id, e);
+      return;
+    }
+    load_snapshots req{Entity::entity_type, ids};
+    self->request(target, rt.store_timeout, std::move(req))
+      .then(
+        [this, ids](snapshot_batch& batch) {
+          for (size_t i = 0; i < ids.size(); ++i)
+            loaded(ids[i], i < batch.items.size() ? &batch.items[i] : nullptr);
+        },
+        [this, ids](caf::error& err) {
+          log::warn(*log, "-", "loading {} {} entities failed: {}", ids.size(),
+                    Entity::entity_type, to_string(err));
+          auto e = make_error(errc::storage_unavailable, "", "loading state failed");
+          for (auto& id : ids) drop(id, e);
+        });
+  }
+
+  void loaded(const std::string& id, snapshot* snap) {
+    auto it = slots.find(id);
+    if (it == slots.end() || !it->second.busy || !it->second.busy->loading)
+      return;
+    auto& s = it->second;
+    if (snap == nullptr || snap->entity_id != id) {
+      drop(id, make_error(errc::internal, id, "snapshot store answered out of order"));
+      return;
+    }
+    if (snap->version > 0) {
+      try {
+        s.state = decode<typename Entity::state_type>(snap->state);
+      } catch (std::exception& ex) {
+        log::error(*log, "-", "{} {} has an unreadable snapshot v{}: {}", Entity::entity_type, id,
+                   snap->version, ex.what());
+        drop(id, make_error(errc::internal, id, "unreadable snapshot"));
+        return;
+      }
+    }
+    s.version = snap->version;
+    s.busy->loading = false;
+    auto queued = std::move(s.busy->queued);
+    s.busy->queued.clear();
+    // Expire what fell due while the entity was away before any command sees the state.
+    fire_due(id, s);
+    watch_deadline(id, s);
+    // A command may drop the entity; the ones after it then get an error from run().
+    for (auto& q : queued) q(nullptr);
+    if (auto again = slots.find(id); again != slots.end())
+      settle(again->second);
+  }
+
+  void save(std::vector<std::string> ids) {
+    save_snapshots req;
+    std::vector<std::string> sent;
+    req.writes.reserve(ids.size());
+    for (auto& id : ids) {
+      auto it = slots.find(id);
+      if (it == slots.end() || !it->second.busy || !it->second.busy->dirty
+          || it->second.busy->in_flight)
+        continue;
+      auto& s = it->second;
+      auto& b = *s.busy;
+      b.dirty = false;
+      b.in_flight = true;
+      b.in_flight_waiters = std::move(b.next_waiters);
+      b.next_waiters.clear();
+      req.writes.push_back(snapshot{Entity::entity_type, id, s.version + 1, encode(s.state),
+                                    Entity::schema_version, Entity::wake_at(s.state)});
+      sent.push_back(id);
+    }
+    if (sent.empty())
+      return;
+    auto target = store.get();
+    if (!target) {
+      auto e = make_error(errc::unavailable, "", "snapshot store is restarting");
+      for (auto& id : sent) drop(id, e);
+      return;
+    }
+    self->request(target, rt.store_timeout, std::move(req))
+      .then(
+        [this, sent](save_result& res) {
+          for (size_t i = 0; i < sent.size(); ++i)
+            saved(sent[i], i < res.committed.size() && res.committed[i] != 0);
+        },
+        [this, sent](caf::error& err) {
+          log::warn(*log, "-", "saving {} {} entities failed: {}", sent.size(),
+                    Entity::entity_type, to_string(err));
+          auto info = describe(err);
+          auto e = info.code == errc::timeout
+                     ? make_error(errc::timeout, "", "the write did not finish in time")
+                     : make_error(errc::storage_unavailable, "", "saving state failed");
+          for (auto& id : sent) drop(id, e);
+        });
+  }
+
+  void saved(const std::string& id, bool committed) {
+    auto it = slots.find(id);
+    if (it == slots.end() || !it->second.busy)
+      return;
+    if (!committed) {
+      log::warn(*log, "-", "{} {} lost a version race; dropping this activation",
+                Entity::entity_type, id);
+      drop(id, make_error(errc::version_conflict, id, "another activation wrote first"));
+      return;
+    }
+    auto& s = it->second;
+    auto& b = *s.busy;
+    s.version += 1;
+    b.in_flight = false;
+    auto done = std::move(b.in_flight_waiters);
+    b.in_flight_waiters.clear();
+    if (b.dirty) {
+      to_save.push_back(id);
+      schedule_flush();
+    }
+    settle(s);
+    for (auto& w : done) w(nullptr);
+  }
+};
+
+namespace detail {
+
+template <class Entity, class Msg, class Reply>
+auto command_handler(typename shard_actor<Entity>::template stateful_pointer<shard_state<Entity>>
+                       self) {
+  return [self](Msg& msg) -> caf::result<Reply> {
+    return self->state.template on_command<Msg, Reply>(msg);
+  };
+}
+
+template <class Entity, class... Msgs, class... Replies>
+typename shard_actor<Entity>::behavior_type
+shard_behavior(typename shard_actor<Entity>::template stateful_pointer<shard_state<Entity>> self,
+               command_list<command<Msgs, Replies>...>) {
+  return {
+    command_handler<Entity, Msgs, Replies>(self)...,
+    [self](wake_entity& w) { self->state.on_wake(w.entity_id); },
+    [self](flush_atom) { self->state.on_flush(); },
+    [self](tick_atom) { self->state.on_tick(); },
+    [self](sweep_atom) {
+      self->state.on_sweep();
+      self->delayed_send(self, self->state.rt.passivate_after / 4, sweep_atom::value);
+    },
+  };
+}
+
+} // namespace detail
+
+/// The behavior of one shard actor of entity type `Entity`.
+template <class Entity>
+typename shard_actor<Entity>::behavior_type
+entity_shard(typename shard_actor<Entity>::template stateful_pointer<shard_state<Entity>> self,
+             service_ref<snapshot_store_actor> store, runtime_settings rt,
+             typename Entity::settings es) {
+  auto& st = self->state;
+  st.self = self;
+  st.store = std::move(store);
+  st.rt = std::move(rt);
+  st.es = std::move(es);
+  st.log = log::get(Entity::entity_type);
+  st.active = &metrics::global().get_gauge("bookstore_entities_active",
+                                           "Entities in memory, by type",
+                                           {{"type", Entity::entity_type}});
+  st.failures = &metrics::global().get_counter("bookstore_entity_drops_total",
+                                               "Entities dropped after a failure, by type",
+                                               {{"type", Entity::entity_type}});
+  self->delayed_send(self, st.rt.passivate_after / 4, sweep_atom::value);
+  return detail::shard_behavior<Entity>(self, typename Entity::commands{});
+}
+
+} // namespace bookstore::entity

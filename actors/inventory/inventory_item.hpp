@@ -1,0 +1,69 @@
+#pragma once
+
+// inventory_item: the entity holding the stock of one book. Single writer per item, so no
+// database lock and no overselling: every reservation is checked against what this entity
+// alone knows.
+//
+//   reserve(order, n) ──▶ held {order → n, expires_at} ──commit──▶ sold (on hand − n)
+//                              │ release / expiry
+//                              ▼
+//                           released (available again)
+//
+// Reached only through the inventory region (actors/inventory/inventory_region.hpp); the
+// runtime that hosts it is actors/entity/entity_shard.hpp.
+
+#include "actors/entity/settings.hpp"
+#include "actors/inventory/inventory_state.hpp"
+#include "actors/protocol/inventory.hpp"
+
+#include <caf/expected.hpp>
+
+namespace bookstore {
+
+struct inventory_item {
+  using state_type = inventory_state;
+  using actor_type = inventory_actor;
+  using commands = entity::command_list<entity::command<get_stock, stock_level>,
+                                        entity::command<adjust_stock, stock_level>,
+                                        entity::command<reserve_stock, stock_level>,
+                                        entity::command<commit_reservation, stock_level>,
+                                        entity::command<release_reservation, stock_level>>;
+
+  struct settings {
+    int64_t default_ttl_ms = 15 * 60 * 1000;
+    /// How long a committed order is remembered after its reservation would have expired.
+    int64_t commit_memory_ms = 60 * 60 * 1000;
+  };
+
+  static constexpr const char* entity_type = "inventory_item";
+  static constexpr int32_t schema_version = 1;
+  /// Upper bound on stock and quantities: keeps sums far from overflow.
+  static constexpr int64_t max_quantity = 1'000'000'000;
+
+  template <class Msg>
+  static const std::string& id_of(const Msg& msg) {
+    return msg.book_id;
+  }
+
+  static caf::expected<stock_level> handle(state_type& st, const get_stock& msg, entity::env& e,
+                                           const settings& cfg);
+  static caf::expected<stock_level> handle(state_type& st, const adjust_stock& msg,
+                                           entity::env& e, const settings& cfg);
+  static caf::expected<stock_level> handle(state_type& st, const reserve_stock& msg,
+                                           entity::env& e, const settings& cfg);
+  static caf::expected<stock_level> handle(state_type& st, const commit_reservation& msg,
+                                           entity::env& e, const settings& cfg);
+  static caf::expected<stock_level> handle(state_type& st, const release_reservation& msg,
+                                           entity::env& e, const settings& cfg);
+
+  /// When the earliest reservation expires or a remembered commit may be forgotten (0 = never).
+  static int64_t wake_at(const state_type& st);
+  /// Releases expired reservations and forgets old commits.
+  static void on_wake(state_type& st, entity::env& e, const settings& cfg);
+
+  /// Sum of live reservations.
+  static int64_t reserved(const state_type& st);
+  static stock_level level(const std::string& id, const state_type& st);
+};
+
+} // namespace bookstore

@@ -1,0 +1,16 @@
+#pragma once
+
+// Names under which the supervision tree puts each service into CAF's registry. Callers look a
+// handle up on use, so a restarted service is found under its new handle.
+
+#include <caf/atom.hpp>
+
+namespace bookstore::names {
+
+inline constexpr caf::atom_value catalog = caf::atom("catalog");
+inline constexpr caf::atom_value inventory = caf::atom("inventory");
+inline constexpr caf::atom_value snapshots = caf::atom("snapshots");
+inline constexpr caf::atom_value books = caf::atom("books");
+inline constexpr caf::atom_value health = caf::atom("health");
+
+} // namespace bookstore::names

@@ -1,0 +1,102 @@
+#pragma once
+
+// The snapshot store: the durable state of every entity, one row per (type, id) in
+// `entity_snapshots`. Writes carry the next version and succeed only if the stored version is the
+// one before (optimistic concurrency); writers group-commit whatever arrives while they commit.
+
+#include <caf/meta/type_name.hpp>
+#include <caf/replies_to.hpp>
+#include <caf/typed_actor.hpp>
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace bookstore {
+
+/// One entity's state at one version. `state` holds msgpack bytes (map form).
+struct snapshot {
+  std::string entity_type;
+  std::string entity_id;
+  int64_t version = 0; ///< 0 = no snapshot exists
+  std::string state;
+  int32_t schema_version = 0;
+  int64_t wake_at = 0; ///< Unix ms when the entity has work due (0 = none)
+};
+
+/// Loads the latest snapshots of some entities of one type, in the order asked; an entity without
+/// one comes back with version 0. errc::storage_unavailable.
+struct load_snapshots {
+  std::string entity_type;
+  std::vector<std::string> entity_ids;
+};
+
+struct snapshot_batch {
+  std::vector<snapshot> items;
+};
+
+/// Writes snapshots, each at `version` over `version - 1`. One transaction for the whole batch.
+/// errc::storage_unavailable when nothing was written.
+struct save_snapshots {
+  std::vector<snapshot> writes;
+};
+
+/// Per write of a save_snapshots, in order: 1 = committed, 0 = version conflict (another writer
+/// got there first; the entity must stop).
+struct save_result {
+  std::vector<uint8_t> committed;
+};
+
+/// Ids of entities of a type whose `wake_at` is at or before `before_ms`, at most `limit`.
+struct find_due {
+  std::string entity_type;
+  int64_t before_ms = 0;
+  int32_t limit = 1000;
+};
+
+struct entity_ids {
+  std::vector<std::string> ids;
+};
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, snapshot& x) {
+  return f(caf::meta::type_name("snapshot"), x.entity_type, x.entity_id, x.version, x.state,
+           x.schema_version, x.wake_at);
+}
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, load_snapshots& x) {
+  return f(caf::meta::type_name("load_snapshots"), x.entity_type, x.entity_ids);
+}
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, snapshot_batch& x) {
+  return f(caf::meta::type_name("snapshot_batch"), x.items);
+}
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, save_snapshots& x) {
+  return f(caf::meta::type_name("save_snapshots"), x.writes);
+}
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, save_result& x) {
+  return f(caf::meta::type_name("save_result"), x.committed);
+}
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, find_due& x) {
+  return f(caf::meta::type_name("find_due"), x.entity_type, x.before_ms, x.limit);
+}
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, entity_ids& x) {
+  return f(caf::meta::type_name("entity_ids"), x.ids);
+}
+
+using snapshot_store_actor
+  = caf::typed_actor<caf::replies_to<load_snapshots>::with<snapshot_batch>,
+                     caf::replies_to<save_snapshots>::with<save_result>,
+                     caf::replies_to<find_due>::with<entity_ids>>;
+
+} // namespace bookstore

@@ -1,0 +1,61 @@
+#include "actors/protocol/type_registry.hpp"
+
+#include "actors/protocol/book_store.hpp"
+#include "actors/protocol/catalog.hpp"
+#include "actors/protocol/errc.hpp"
+#include "actors/protocol/health.hpp"
+#include "actors/protocol/inventory.hpp"
+#include "actors/protocol/snapshot_store.hpp"
+
+#include <caf/actor_system_config.hpp>
+
+namespace bookstore {
+
+void register_types(caf::actor_system_config& cfg) {
+  cfg.add_message_type<request_ctx>("request_ctx")
+    .add_message_type<wake_entity>("wake_entity")
+    // inventory
+    .add_message_type<stock_level>("stock_level")
+    .add_message_type<get_stock>("get_stock")
+    .add_message_type<adjust_stock>("adjust_stock")
+    .add_message_type<reserve_stock>("reserve_stock")
+    .add_message_type<commit_reservation>("commit_reservation")
+    .add_message_type<release_reservation>("release_reservation")
+    // snapshots
+    .add_message_type<snapshot>("snapshot")
+    .add_message_type<load_snapshots>("load_snapshots")
+    .add_message_type<snapshot_batch>("snapshot_batch")
+    .add_message_type<save_snapshots>("save_snapshots")
+    .add_message_type<save_result>("save_result")
+    .add_message_type<find_due>("find_due")
+    .add_message_type<entity_ids>("entity_ids")
+    // catalog
+    .add_message_type<money>("money")
+    .add_message_type<book>("book")
+    .add_message_type<book_view>("book_view")
+    .add_message_type<book_page>("book_page")
+    .add_message_type<book_patch>("book_patch")
+    .add_message_type<get_book>("get_book")
+    .add_message_type<list_books>("list_books")
+    .add_message_type<create_book>("create_book")
+    .add_message_type<update_book>("update_book")
+    .add_message_type<change_stock>("change_stock")
+    // book store
+    .add_message_type<fetch_book>("fetch_book")
+    .add_message_type<query_books>("query_books")
+    .add_message_type<book_list>("book_list")
+    .add_message_type<insert_book>("insert_book")
+    .add_message_type<patch_book>("patch_book")
+    // health
+    .add_message_type<probe_health>("probe_health")
+    .add_message_type<health_report>("health_report");
+  cfg.add_error_category(caf::atom("bookstore"),
+                         [](uint8_t code, caf::atom_value, const caf::message& ctx) {
+                           auto out = std::string{"bookstore:"} + to_string(static_cast<errc>(code));
+                           if (!ctx.empty())
+                             out += caf::to_string(ctx);
+                           return out;
+                         });
+}
+
+} // namespace bookstore

@@ -1,0 +1,129 @@
+#include "config/node_config.hpp"
+
+#include <caf/config_option_set.hpp>
+#include <caf/config_value.hpp>
+#include <caf/dictionary.hpp>
+#include <caf/settings.hpp>
+
+#include <algorithm>
+#include <fstream>
+#include <thread>
+
+namespace bookstore {
+
+node_config::node_config() {
+  // One scheduler thread per core (CAF's default is at least 4); files and flags may override.
+  set("scheduler.max-threads", static_cast<size_t>(std::max(1u, std::thread::hardware_concurrency())));
+  opt_group{custom_options_, "node"}.add(node_id, "id", "unique id of this node in the cluster");
+  opt_group{custom_options_, "gateway"}
+    .add(gateway_host, "host", "address the HTTP gateway binds")
+    .add(gateway_port, "port", "HTTP port (0 = any free port)")
+    .add(gateway_port_file, "port-file", "file the bound HTTP port is written to")
+    .add(gateway_threads, "threads", "Asio threads of the gateway")
+    .add(gateway_idle_timeout, "idle-timeout", "idle keep-alive connections are closed after this")
+    .add(gateway_request_timeout, "request-timeout", "deadline of one request");
+  opt_group{custom_options_, "postgres"}
+    .add(postgres_dsn, "dsn", "PostgreSQL connection URI")
+    .add(postgres_writers, "writers", "snapshot writers, each with its own connection")
+    .add(postgres_readers, "readers", "snapshot and catalog readers, each with its own connection");
+  opt_group{custom_options_, "redis"}
+    .add(redis_host, "host", "Redis host")
+    .add(redis_port, "port", "Redis port")
+    .add(redis_timeout, "timeout", "connect and command timeout");
+  opt_group{custom_options_, "inventory"}
+    .add(inventory_passivate_after, "passivate-after", "idle inventory items leave memory after")
+    .add(inventory_reservation_ttl, "reservation-ttl", "default lifetime of a reservation")
+    .add(inventory_wake_interval, "wake-interval", "how often due reservations are looked up")
+    .add(inventory_shards, "shards", "number of shards entity ids hash into");
+  opt_group{custom_options_, "catalog"}.add(catalog_cache_size, "cache-size",
+                                            "books kept in the catalog's memory cache");
+  opt_group{custom_options_, "supervision"}
+    .add(supervision_max_restarts, "max-restarts", "restarts allowed per child within the window")
+    .add(supervision_restart_window, "restart-window", "window of the restart intensity limit");
+  opt_group{custom_options_, "log"}.add(log_level, "level",
+                                        "trace, debug, info, warn, error or off");
+}
+
+std::string node_config::parse_and_check(int argc, char** argv) {
+  if (auto err = parse(argc, argv))
+    return "bad configuration: " + to_string(err);
+  if (cli_helptext_printed)
+    return {};
+  if (!remainder.empty())
+    return "bad configuration: unexpected argument '" + remainder.front() + "'";
+  return check();
+}
+
+namespace {
+
+std::string check_section(const caf::config_option_set& opts, const std::string& prefix,
+                          const caf::settings& section) {
+  for (auto& [key, value] : section) {
+    auto name = prefix.empty() ? key : prefix + "." + key;
+    if (auto* sub = caf::get_if<caf::settings>(&value)) {
+      // Sections nest one level: [gateway] port=... arrives as {gateway: {port: ...}}.
+      if (auto msg = check_section(opts, name, *sub); !msg.empty())
+        return msg;
+      continue;
+    }
+    auto dot = name.rfind('.');
+    auto category = dot == std::string::npos ? std::string{"global"} : name.substr(0, dot);
+    auto short_name = dot == std::string::npos ? name : name.substr(dot + 1);
+    auto* opt = opts.qualified_name_lookup(category, short_name);
+    if (opt == nullptr)
+      return "bad configuration: unknown key '" + name + "'";
+    if (auto err = opt->check(value))
+      return "bad configuration: '" + name + "' has an invalid value " + caf::to_string(value)
+             + " (expected " + std::string(opt->type_name().begin(), opt->type_name().end())
+             + ")";
+  }
+  return {};
+}
+
+} // namespace
+
+std::string node_config::check() const {
+  // `content` has already lost mistyped file values, so read the file again, raw.
+  if (!config_file_path.empty() && std::ifstream{config_file_path}.good()) {
+    auto raw = parse_config_file(config_file_path.c_str());
+    if (!raw)
+      return "bad configuration: " + config_file_path + ": " + to_string(raw.error());
+    if (auto msg = check_section(custom_options_, "", *raw); !msg.empty())
+      return msg + " in " + config_file_path;
+  }
+  if (auto msg = check_section(custom_options_, "", content); !msg.empty())
+    return msg;
+  auto fail = [](const char* key, const char* why) {
+    return std::string{"bad configuration: '"} + key + "' " + why;
+  };
+  if (node_id.empty() || node_id.size() > 64)
+    return fail("node.id", "must be 1..64 characters");
+  if (gateway_threads < 1 || gateway_threads > 64)
+    return fail("gateway.threads", "must be 1..64");
+  if (gateway_request_timeout <= caf::timespan{0})
+    return fail("gateway.request-timeout", "must be positive");
+  if (gateway_idle_timeout <= caf::timespan{0})
+    return fail("gateway.idle-timeout", "must be positive");
+  if (postgres_dsn.empty())
+    return fail("postgres.dsn", "must not be empty");
+  if (postgres_writers < 1 || postgres_writers > 32)
+    return fail("postgres.writers", "must be 1..32");
+  if (postgres_readers < 1 || postgres_readers > 32)
+    return fail("postgres.readers", "must be 1..32");
+  if (inventory_shards < 1 || inventory_shards > 65536)
+    return fail("inventory.shards", "must be 1..65536");
+  if (inventory_passivate_after < std::chrono::seconds(1))
+    return fail("inventory.passivate-after", "must be at least 1s");
+  if (inventory_reservation_ttl < std::chrono::seconds(1))
+    return fail("inventory.reservation-ttl", "must be at least 1s");
+  if (inventory_wake_interval < std::chrono::milliseconds(100))
+    return fail("inventory.wake-interval", "must be at least 100ms");
+  if (supervision_max_restarts < 1)
+    return fail("supervision.max-restarts", "must be at least 1");
+  static const char* levels[] = {"trace", "debug", "info", "warn", "error", "off"};
+  if (std::find(std::begin(levels), std::end(levels), log_level) == std::end(levels))
+    return fail("log.level", "must be one of trace, debug, info, warn, error, off");
+  return {};
+}
+
+} // namespace bookstore

@@ -1,0 +1,55 @@
+#pragma once
+
+// The node's configuration: CAF's own config system (file + `--section.key=value`) with our
+// options. CAF 0.17 silently ignores unknown keys and mistyped values in a file; `check()` does
+// not, so a typo stops the node with one line instead of running on a default.
+
+#include <caf/actor_system_config.hpp>
+
+#include <cstdint>
+#include <string>
+
+namespace bookstore {
+
+struct node_config : caf::actor_system_config {
+  // [node]
+  std::string node_id = "node-1";
+  // [gateway]
+  std::string gateway_host = "127.0.0.1";
+  uint16_t gateway_port = 8080;
+  std::string gateway_port_file;
+  size_t gateway_threads = 1;
+  caf::timespan gateway_idle_timeout = std::chrono::seconds(60);
+  caf::timespan gateway_request_timeout = std::chrono::seconds(5);
+  // [postgres]
+  std::string postgres_dsn = "postgresql://bookstore@127.0.0.1:5432/bookstore";
+  size_t postgres_writers = 2;
+  size_t postgres_readers = 2;
+  // [redis]
+  std::string redis_host = "127.0.0.1";
+  uint16_t redis_port = 6379;
+  caf::timespan redis_timeout = std::chrono::milliseconds(500);
+  // [inventory]
+  caf::timespan inventory_passivate_after = std::chrono::minutes(5);
+  caf::timespan inventory_reservation_ttl = std::chrono::minutes(15);
+  caf::timespan inventory_wake_interval = std::chrono::seconds(30);
+  size_t inventory_shards = 1024;
+  // [catalog]
+  size_t catalog_cache_size = 200000;
+  // [supervision]
+  size_t supervision_max_restarts = 5;
+  caf::timespan supervision_restart_window = std::chrono::seconds(10);
+  // [log]
+  std::string log_level = "info";
+
+  node_config();
+
+  /// Parses the command line and the config file it names, then checks every key and value.
+  /// Returns an empty string on success, else one line that names the bad key.
+  std::string parse_and_check(int argc, char** argv);
+
+  /// Checks what `parse` left in `content`: unknown keys, mistyped values, bad ranges.
+  std::string check() const;
+};
+
+} // namespace bookstore

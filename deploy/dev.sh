@@ -1,0 +1,207 @@
+#!/usr/bin/env bash
+# The developer's two commands:
+#   deploy/dev.sh run    install what is missing, build, start a private PostgreSQL and Redis under
+#                        ./var, migrate, seed the demo catalog once, run one node; Ctrl-C stops it all
+#   deploy/dev.sh test   the same set-up, then every test through CTest
+# Helpers: `deploy/dev.sh services` (start PostgreSQL and Redis only), `deploy/dev.sh stop`.
+# Environment: BOOKSTORE_BOOKS (demo catalog size, default 10000), BOOKSTORE_PORT (gateway port,
+# default the first free one from 8080), BUILD_DIR (default ./build).
+set -euo pipefail
+
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+VAR="$ROOT/var"
+BUILD="${BUILD_DIR:-$ROOT/build}"
+PACKAGES=(cmake ninja-build ccache g++ pkg-config libcaf-dev libboost-dev libpqxx-dev
+  libhiredis-dev libmsgpack-cxx-dev libspdlog-dev libssl-dev nlohmann-json3-dev postgresql
+  redis-server python3 curl)
+
+say() { printf 'dev.sh: %s\n' "$*" >&2; }
+die() { say "$*"; exit 1; }
+
+as_root() {
+  if [ "$(id -u)" -eq 0 ]; then "$@"; elif command -v sudo >/dev/null; then sudo "$@"; else
+    die "need root (or sudo) to run: $*"; fi
+}
+
+install_missing() {
+  local missing=()
+  for p in "${PACKAGES[@]}"; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
+  done
+  [ ${#missing[@]} -eq 0 ] && return 0
+  say "installing ${missing[*]}"
+  as_root apt-get update -qq
+  as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
+}
+
+build() {
+  if [ ! -f "$BUILD/build.ninja" ]; then
+    cmake -S "$ROOT" -B "$BUILD" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
+  fi
+  cmake --build "$BUILD"
+}
+
+free_port() { # first free loopback port at or above $1
+  python3 - "$1" <<'EOF'
+import socket, sys
+port = int(sys.argv[1])
+while True:
+    s = socket.socket()
+    try:
+        s.bind(("127.0.0.1", port)); s.close(); print(port); break
+    except OSError:
+        port += 1
+EOF
+}
+
+# -- PostgreSQL ------------------------------------------------------------------------------
+PG_BIN=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1 || true)
+PG_USER=""        # the unprivileged account PostgreSQL runs as when we are root
+PG_DATA="$VAR/pg"
+PG_STARTED=0
+
+pg() { # run a PostgreSQL program as its account
+  if [ -n "$PG_USER" ]; then runuser -u "$PG_USER" -- "$@"; else "$@"; fi
+}
+
+pg_prepare_dir() {
+  mkdir -p "$VAR/log"
+  if [ "$(id -u)" -eq 0 ]; then
+    PG_USER=postgres
+    id "$PG_USER" >/dev/null 2>&1 || useradd --system --home-dir /nonexistent --shell /usr/sbin/nologin "$PG_USER"
+    # PostgreSQL refuses to run as root; its account must reach the data directory.
+    if ! runuser -u "$PG_USER" -- test -x "$VAR"; then
+      local alt="/var/tmp/bookstore-pg-$(printf '%s' "$ROOT" | md5sum | cut -c1-12)"
+      say "PostgreSQL's account cannot reach $VAR; keeping its data in $alt"
+      mkdir -p "$alt"
+      [ -L "$PG_DATA" ] || { rm -rf "$PG_DATA"; ln -s "$alt" "$PG_DATA"; }
+    fi
+    mkdir -p "$PG_DATA"
+    chown -R "$PG_USER" "$(readlink -f "$PG_DATA")"
+    touch "$VAR/log/postgres.log"; chown "$PG_USER" "$VAR/log/postgres.log"
+  else
+    mkdir -p "$PG_DATA"
+  fi
+  chmod 700 "$(readlink -f "$PG_DATA")"
+}
+
+pg_start() {
+  [ -n "$PG_BIN" ] || die "PostgreSQL binaries not found under /usr/lib/postgresql"
+  pg_prepare_dir
+  [ -f "$VAR/pg.port" ] || free_port 15432 >"$VAR/pg.port"
+  PG_PORT=$(cat "$VAR/pg.port")
+  if [ ! -f "$PG_DATA/PG_VERSION" ]; then
+    say "creating PostgreSQL cluster in $PG_DATA"
+    pg "$PG_BIN/initdb" -D "$PG_DATA" -U bookstore --auth=trust -E UTF8 --locale=C.UTF-8 >/dev/null
+    cat >>"$PG_DATA/postgresql.conf" <<EOF
+listen_addresses = '127.0.0.1'
+port = $PG_PORT
+unix_socket_directories = ''
+max_connections = 200
+EOF
+  fi
+  if pg "$PG_BIN/pg_ctl" -D "$PG_DATA" status >/dev/null 2>&1; then
+    say "PostgreSQL already running on 127.0.0.1:$PG_PORT"
+  else
+    pg "$PG_BIN/pg_ctl" -D "$PG_DATA" -l "$VAR/log/postgres.log" -w -t 60 start >/dev/null \
+      || die "PostgreSQL did not start; see $VAR/log/postgres.log"
+    PG_STARTED=1
+  fi
+  if ! pg "$PG_BIN/psql" -h 127.0.0.1 -p "$PG_PORT" -U bookstore -d postgres -Atqc \
+      "SELECT 1 FROM pg_database WHERE datname = 'bookstore'" | grep -q 1; then
+    pg "$PG_BIN/createdb" -h 127.0.0.1 -p "$PG_PORT" -U bookstore bookstore
+  fi
+  PG_DSN="postgresql://bookstore@127.0.0.1:$PG_PORT/bookstore"
+}
+
+pg_stop() {
+  [ "$PG_STARTED" -eq 1 ] || return 0
+  pg "$PG_BIN/pg_ctl" -D "$PG_DATA" -m fast -w stop >/dev/null 2>&1 || true
+  PG_STARTED=0
+}
+
+# -- Redis -----------------------------------------------------------------------------------
+REDIS_STARTED=0
+
+redis_start() {
+  mkdir -p "$VAR/redis" "$VAR/log"
+  [ -f "$VAR/redis.port" ] || free_port 16379 >"$VAR/redis.port"
+  REDIS_PORT=$(cat "$VAR/redis.port")
+  if redis-cli -h 127.0.0.1 -p "$REDIS_PORT" ping >/dev/null 2>&1; then
+    say "Redis already running on 127.0.0.1:$REDIS_PORT"
+    return 0
+  fi
+  redis-server --bind 127.0.0.1 --port "$REDIS_PORT" --dir "$VAR/redis" --appendonly yes \
+    --daemonize yes --pidfile "$VAR/redis/redis.pid" --logfile "$VAR/log/redis.log" \
+    --protected-mode yes >/dev/null
+  for _ in $(seq 100); do
+    redis-cli -h 127.0.0.1 -p "$REDIS_PORT" ping >/dev/null 2>&1 && { REDIS_STARTED=1; return 0; }
+    sleep 0.1
+  done
+  die "Redis did not start; see $VAR/log/redis.log"
+}
+
+redis_stop() {
+  [ "$REDIS_STARTED" -eq 1 ] || return 0
+  redis-cli -h 127.0.0.1 -p "$REDIS_PORT" shutdown nosave >/dev/null 2>&1 || true
+  REDIS_STARTED=0
+}
+
+stop_services() { pg_stop; redis_stop; }
+
+services() {
+  install_missing
+  pg_start
+  redis_start
+}
+
+# -- commands --------------------------------------------------------------------------------
+cmd_run() {
+  services
+  trap 'stop_services' EXIT
+  build
+  "$BUILD/bin/bookstore-seed" --dsn="$PG_DSN" --books="${BOOKSTORE_BOOKS:-10000}" --if-empty
+  local port="${BOOKSTORE_PORT:-$(free_port 8080)}"
+  "$BUILD/bin/bookstore-node" --config-file="$ROOT/config/local.ini" \
+    --gateway.port="$port" --postgres.dsn="$PG_DSN" --redis.port="$REDIS_PORT" &
+  local node=$!
+  trap 'kill -TERM $node 2>/dev/null; wait $node 2>/dev/null; stop_services' EXIT
+  trap 'exit 130' INT TERM
+  for _ in $(seq 300); do
+    kill -0 "$node" 2>/dev/null || die "the node stopped during start-up"
+    curl -fs "http://127.0.0.1:$port/healthz" >/dev/null 2>&1 && break
+    sleep 0.1
+  done
+  say "gateway ready: http://127.0.0.1:$port  (console: http://127.0.0.1:$port/console; Ctrl-C stops)"
+  echo "http://127.0.0.1:$port"
+  wait "$node"
+}
+
+cmd_test() {
+  services
+  trap 'stop_services' EXIT
+  build
+  export BOOKSTORE_TEST_PG="postgresql://bookstore@127.0.0.1:$PG_PORT"
+  export BOOKSTORE_TEST_REDIS="127.0.0.1:$REDIS_PORT"
+  export BOOKSTORE_BIN="$BUILD/bin"
+  (cd "$BUILD" && ctest --output-on-failure --timeout 600 "$@")
+}
+
+cmd_services() {
+  services
+  say "PostgreSQL: $PG_DSN"
+  say "Redis: 127.0.0.1:$REDIS_PORT"
+}
+
+cmd_stop() {
+  [ -n "$PG_BIN" ] && [ -f "$PG_DATA/PG_VERSION" ] && { pg_prepare_dir; pg "$PG_BIN/pg_ctl" -D "$PG_DATA" -m fast stop || true; }
+  [ -f "$VAR/redis.port" ] && redis-cli -h 127.0.0.1 -p "$(cat "$VAR/redis.port")" shutdown nosave 2>/dev/null || true
+}
+
+case "${1:-}" in
+  run) shift; cmd_run "$@" ;;
+  test) shift; cmd_test "$@" ;;
+  services) shift; cmd_services "$@" ;;
+  stop) shift; cmd_stop "$@" ;;
+  *) echo "usage: deploy/dev.sh run | test [ctest args] | services | stop" >&2; exit 2 ;;
+esac

@@ -1,0 +1,33 @@
+#pragma once
+
+// The backend routes use, over the actor system: every call becomes one typed request, sent by
+// one of a few long-lived bridge actors with a timeout taken from the request's deadline. The
+// Asio thread only enqueues; the answer arrives on a CAF thread and goes to the callback.
+
+#include "gateway/backend.hpp"
+
+#include <caf/fwd.hpp>
+#include <caf/timespan.hpp>
+
+#include <memory>
+
+namespace bookstore::http {
+
+class caf_backend : public backend {
+public:
+  caf_backend(caf::actor_system& sys, size_t bridges);
+  ~caf_backend() override;
+
+  void ask(get_book msg, callback<book_view> cb) override;
+  void ask(list_books msg, callback<book_page> cb) override;
+  void ask(create_book msg, callback<book_view> cb) override;
+  void ask(update_book msg, callback<book_view> cb) override;
+  void ask(change_stock msg, callback<stock_level> cb) override;
+  void ask(probe_health msg, int64_t deadline_ms, callback<health_report> cb) override;
+
+private:
+  struct impl;
+  std::unique_ptr<impl> impl_;
+};
+
+} // namespace bookstore::http

@@ -1,0 +1,63 @@
+#include "gateway/errors.hpp"
+
+#include "gateway/json_writer.hpp"
+
+namespace bookstore::http {
+
+response error_response(int status, std::string_view code, std::string_view message,
+                        std::string_view request_id,
+                        const std::vector<std::pair<std::string, std::string>>& extra) {
+  json_writer w;
+  w.begin_object().key("error").begin_object();
+  w.key("code").value(code).key("message").value(message).key("request_id").value(request_id);
+  for (auto& [k, v] : extra) w.key(k).value(v);
+  w.end_object().end_object();
+  response res;
+  res.status = status;
+  res.body = w.take();
+  if (status == 503 || status == 429)
+    res.headers.emplace_back("Retry-After", "1");
+  return res;
+}
+
+response invalid(std::string_view field, std::string_view message, std::string_view request_id) {
+  return error_response(400, "invalid_request", message, request_id,
+                        {{"field", std::string{field}}});
+}
+
+response from_error(const error_info& err, std::string_view rid) {
+  auto msg = [&](const char* fallback) {
+    return err.message.empty() ? std::string_view{fallback} : std::string_view{err.message};
+  };
+  switch (err.code) {
+    case errc::invalid_request:
+      if (err.detail.empty())
+        return error_response(400, "invalid_request", msg("invalid request"), rid);
+      return invalid(err.detail, msg("invalid request"), rid);
+    case errc::not_found:
+      return error_response(404, "not_found", msg("not found"), rid);
+    case errc::insufficient_stock:
+      return error_response(409, "insufficient_stock", msg("not enough stock"), rid,
+                            {{"book_id", err.detail}});
+    case errc::invalid_state:
+      return error_response(409, "invalid_state", msg("not possible in the current state"), rid);
+    case errc::isbn_taken:
+      return error_response(409, "isbn_taken", msg("another book has this ISBN"), rid,
+                            {{"field", "isbn"}});
+    case errc::version_conflict:
+    case errc::storage_unavailable:
+    case errc::unavailable:
+      return error_response(503, "unavailable", "a dependency is unavailable; try again", rid);
+    case errc::timeout:
+      return error_response(504, "timeout",
+                            "the operation did not finish within its deadline; it may still "
+                            "complete",
+                            rid);
+    case errc::none:
+    case errc::internal:
+      break;
+  }
+  return error_response(500, "internal", "internal error", rid);
+}
+
+} // namespace bookstore::http

@@ -1,0 +1,105 @@
+#include "gateway/http_api.hpp"
+
+#include "actors/common/log.hpp"
+#include "actors/common/metrics.hpp"
+#include "gateway/errors.hpp"
+#include "gateway/routes/routes.hpp"
+
+#include <atomic>
+#include <chrono>
+#include <memory>
+#include <unordered_map>
+
+namespace bookstore::http {
+
+namespace {
+
+/// Per-thread cache of metric series, so the hot path takes no lock after the first request.
+struct route_metrics {
+  metrics::histogram* latency = nullptr;
+  std::unordered_map<int, metrics::counter*> by_status;
+};
+
+route_metrics& metrics_of(const route* r) {
+  thread_local std::unordered_map<const route*, route_metrics> cache;
+  auto& m = cache[r];
+  if (m.latency == nullptr)
+    m.latency = &metrics::global().get_histogram(
+      "bookstore_http_request_duration_seconds", "HTTP request latency by route",
+      metrics::latency_buckets(), {{"route", r ? r->pattern : "unmatched"}});
+  return m;
+}
+
+metrics::counter& counter_of(const route* r, const std::string& method, int status) {
+  auto& m = metrics_of(r);
+  auto& c = m.by_status[status];
+  if (c == nullptr)
+    c = &metrics::global().get_counter("bookstore_http_requests_total",
+                                       "HTTP requests by route, method and status",
+                                       {{"route", r ? r->pattern : "unmatched"},
+                                        {"method", r ? method : "other"},
+                                        {"status", std::to_string(status)}});
+  return *c;
+}
+
+} // namespace
+
+std::string media_type(std::string_view content_type) {
+  auto semi = content_type.find(';');
+  auto type = content_type.substr(0, semi);
+  while (!type.empty() && (type.back() == ' ' || type.back() == '\t')) type.remove_suffix(1);
+  while (!type.empty() && (type.front() == ' ' || type.front() == '\t')) type.remove_prefix(1);
+  std::string out{type};
+  for (auto& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return out;
+}
+
+api::api(backend& be) : log_(log::get("gateway")) {
+  add_operation_routes(router_, be);
+  add_book_routes(router_, be);
+}
+
+void api::handle(request req, responder done) {
+  auto started = std::chrono::steady_clock::now();
+  auto m = router_.match(req.method, req.path);
+  const route* r = m.found;
+  // Every answer leaves through here: request id, metrics, and a log line for server errors.
+  auto answered = std::make_shared<std::atomic<bool>>(false);
+  auto finish = [this, r, method = req.method, rid = req.request_id, path = req.path, started,
+                 answered, done = std::move(done)](response res) {
+    if (answered->exchange(true))
+      return; // a route that answered and then threw: the first answer stands
+    res.headers.emplace_back("X-Request-Id", rid);
+    std::chrono::duration<double> took = std::chrono::steady_clock::now() - started;
+    metrics_of(r).latency->observe(took.count());
+    counter_of(r, method, res.status).inc();
+    if (res.status >= 500)
+      log::warn(*log_, rid, "{} {} -> {} in {:.1f} ms", method, path, res.status,
+                took.count() * 1000);
+    else
+      log::debug(*log_, rid, "{} {} -> {} in {:.1f} ms", method, path, res.status,
+                 took.count() * 1000);
+    done(std::move(res));
+  };
+  if (m.kind == router::outcome::not_found)
+    return finish(error_response(404, "not_found", "no such resource", req.request_id));
+  if (m.kind == router::outcome::method_not_allowed) {
+    auto res = error_response(405, "method_not_allowed",
+                              req.method + " is not allowed here; allowed: " + m.allow,
+                              req.request_id);
+    res.headers.emplace_back("Allow", m.allow);
+    return finish(std::move(res));
+  }
+  if (req.has_body && media_type(req.content_type) != "application/json")
+    return finish(error_response(415, "unsupported_media_type",
+                                 "request bodies must be Content-Type: application/json",
+                                 req.request_id));
+  try {
+    r->fn(req, m.values, finish);
+  } catch (const std::exception& e) {
+    log::error(*log_, req.request_id, "route {} threw: {}", r->pattern, e.what());
+    finish(error_response(500, "internal", "internal error", req.request_id));
+  }
+}
+
+} // namespace bookstore::http

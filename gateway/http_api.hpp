@@ -1,0 +1,34 @@
+#pragma once
+
+// The gateway's request handling, without sockets: route lookup, 404/405/415, request metrics,
+// X-Request-Id on every answer, and a last line of defence that turns a bug into a logged 500
+// instead of a crash.
+
+#include "gateway/backend.hpp"
+#include "gateway/router.hpp"
+
+#include <spdlog/logger.h>
+
+#include <memory>
+
+namespace bookstore::http {
+
+class api {
+public:
+  explicit api(backend& be);
+
+  /// Handles one request (request_id and deadline already set); `done` gets the answer once,
+  /// possibly from another thread.
+  void handle(request req, responder done);
+
+  const router& table() const { return router_; }
+
+private:
+  router router_;
+  std::shared_ptr<spdlog::logger> log_;
+};
+
+/// The media type of a Content-Type value, lower-case, without parameters.
+std::string media_type(std::string_view content_type);
+
+} // namespace bookstore::http

@@ -1,0 +1,297 @@
+#include "gateway/server.hpp"
+
+#include "actors/common/ids.hpp"
+#include "actors/common/log.hpp"
+#include "actors/common/time.hpp"
+#include "gateway/errors.hpp"
+
+#include <boost/asio.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
+
+#include <ctime>
+#include <optional>
+#include <thread>
+#include <vector>
+
+namespace bookstore::http {
+
+namespace {
+
+namespace beast = boost::beast;
+namespace bhttp = beast::http;
+namespace net = boost::asio;
+using tcp = net::ip::tcp;
+
+constexpr auto write_timeout = std::chrono::seconds(30);
+constexpr auto accept_retry_delay = std::chrono::milliseconds(50);
+const std::string continue_line = "HTTP/1.1 100 Continue\r\n\r\n";
+
+/// The Date header, formatted once per second per thread.
+const std::string& http_date() {
+  thread_local std::time_t cached_at = 0;
+  thread_local std::string value;
+  auto now = std::time(nullptr);
+  if (now != cached_at) {
+    cached_at = now;
+    std::tm tm{};
+    gmtime_r(&now, &tm);
+    char buf[64];
+    std::strftime(buf, sizeof buf, "%a, %d %b %Y %H:%M:%S GMT", &tm);
+    value = buf;
+  }
+  return value;
+}
+
+/// One connection. do_/on_ pairs; every handler runs on the connection's strand.
+class session : public std::enable_shared_from_this<session> {
+public:
+  session(tcp::socket&& socket, const server_settings& cfg,
+          std::shared_ptr<const request_handler> handler)
+    : stream_(std::move(socket)), cfg_(cfg), handler_(std::move(handler)) {}
+
+  void start() {
+    net::dispatch(stream_.get_executor(), [self = shared_from_this()] { self->do_read(); });
+  }
+
+private:
+  void do_read() {
+    parser_.emplace();
+    parser_->header_limit(static_cast<uint32_t>(cfg_.header_limit));
+    parser_->body_limit(cfg_.body_limit);
+    // An idle keep-alive connection (or a client that stalls mid-request) is closed.
+    stream_.expires_after(cfg_.idle_timeout);
+    bhttp::async_read_header(stream_, buffer_, *parser_,
+                             [self = shared_from_this()](beast::error_code ec, size_t) {
+                               self->on_header(ec);
+                             });
+  }
+
+  void on_header(beast::error_code ec) {
+    if (ec)
+      return fail(ec);
+    if (parser_->is_done())
+      return dispatch_request();
+    if (beast::iequals(parser_->get()[bhttp::field::expect], "100-continue")) {
+      // The body fits (an announced oversize body already failed with body_limit): ask for it.
+      net::async_write(stream_, net::buffer(continue_line),
+                       [self = shared_from_this()](beast::error_code ec2, size_t) {
+                         if (ec2)
+                           return self->close();
+                         self->do_read_body();
+                       });
+      return;
+    }
+    do_read_body();
+  }
+
+  void do_read_body() {
+    stream_.expires_after(cfg_.idle_timeout);
+    bhttp::async_read(stream_, buffer_, *parser_,
+                      [self = shared_from_this()](beast::error_code ec, size_t) {
+                        if (ec)
+                          return self->fail(ec);
+                        self->dispatch_request();
+                      });
+  }
+
+  /// Errors come first, each with its answer; the connection closes after any of them.
+  void fail(beast::error_code ec) {
+    if (ec == bhttp::error::end_of_stream || ec == bhttp::error::partial_message
+        || ec == beast::error::timeout || ec == net::error::operation_aborted
+        || ec == net::error::connection_reset || ec == net::error::eof
+        || ec == net::error::broken_pipe)
+      return close(); // the client left or went quiet: nobody to answer
+    auto rid = request_id_from_header();
+    if (ec == bhttp::error::body_limit)
+      return write_error(error_response(413, "payload_too_large",
+                                        "the body is over the limit of "
+                                          + std::to_string(cfg_.body_limit) + " bytes",
+                                        rid),
+                         rid);
+    if (ec == bhttp::error::header_limit)
+      return write_error(error_response(431, "invalid_request",
+                                        "the request line and headers are over "
+                                          + std::to_string(cfg_.header_limit) + " bytes",
+                                        rid),
+                         rid);
+    write_error(error_response(400, "invalid_request", "malformed HTTP request", rid), rid);
+  }
+
+  std::string request_id_from_header() {
+    if (parser_ && parser_->is_header_done()) {
+      auto given = parser_->get()["X-Request-Id"];
+      std::string_view id{given.data(), given.size()};
+      if (ids::valid_request_id(id))
+        return std::string{id};
+    }
+    return ids::make_request_id();
+  }
+
+  void write_error(response res, const std::string& rid) {
+    res.headers.emplace_back("X-Request-Id", rid);
+    close_after_ = true; // the rest of the request is unread: the connection cannot go on
+    write(std::move(res));
+  }
+
+  void dispatch_request() {
+    auto& msg = parser_->get();
+    request req;
+    req.method = std::string{msg.method_string()};
+    std::string_view target{msg.target().data(), msg.target().size()};
+    auto q = target.find('?');
+    req.path = std::string{target.substr(0, q)};
+    if (q != std::string_view::npos)
+      req.query = std::string{target.substr(q + 1)};
+    auto ct = msg[bhttp::field::content_type];
+    req.content_type = std::string{ct.data(), ct.size()};
+    auto announced = parser_->content_length();
+    req.has_body = !msg.body().empty() || (announced && *announced > 0) || parser_->chunked();
+    req.body = std::move(msg.body());
+    req.request_id = request_id_from_header();
+    req.deadline_ms = unix_ms_now() + cfg_.request_timeout.count();
+    version_ = msg.version();
+    keep_alive_ = msg.keep_alive();
+    stream_.expires_never(); // the deadline is the actors' business now
+    auto self = shared_from_this();
+    auto reply = [self](response res) {
+      // From any thread (usually a CAF worker): back onto this connection's strand.
+      net::post(self->stream_.get_executor(),
+                [self, res = std::move(res)]() mutable { self->write(std::move(res)); });
+    };
+    try {
+      (*handler_)(std::move(req), std::move(reply));
+    } catch (const std::exception& e) {
+      log::error(*log::get("gateway"), "-", "request handler threw: {}", e.what());
+      auto rid = ids::make_request_id();
+      write_error(error_response(500, "internal", "internal error", rid), rid);
+    }
+  }
+
+  void write(response res) {
+    auto msg = std::make_shared<bhttp::response<bhttp::string_body>>(
+      static_cast<bhttp::status>(res.status), version_ == 0 ? 11 : version_);
+    msg->set(bhttp::field::content_type, res.content_type);
+    msg->set(bhttp::field::date, http_date());
+    for (auto& [name, value] : res.headers) msg->insert(name, value);
+    msg->body() = std::move(res.body);
+    msg->keep_alive(keep_alive_ && !close_after_);
+    msg->prepare_payload();
+    res_ = msg;
+    stream_.expires_after(write_timeout);
+    bhttp::async_write(stream_, *res_, [self = shared_from_this()](beast::error_code ec, size_t) {
+      self->on_write(ec);
+    });
+  }
+
+  void on_write(beast::error_code ec) {
+    if (ec)
+      return close();
+    if (res_->need_eof())
+      return close();
+    res_.reset();
+    do_read();
+  }
+
+  void close() {
+    beast::error_code ignored;
+    stream_.socket().shutdown(tcp::socket::shutdown_send, ignored);
+    stream_.socket().close(ignored);
+  }
+
+  beast::tcp_stream stream_;
+  beast::flat_buffer buffer_;
+  server_settings cfg_;
+  std::shared_ptr<const request_handler> handler_;
+  std::optional<bhttp::request_parser<bhttp::string_body>> parser_;
+  std::shared_ptr<bhttp::response<bhttp::string_body>> res_;
+  unsigned version_ = 11;
+  bool keep_alive_ = true;
+  bool close_after_ = false;
+};
+
+} // namespace
+
+struct server::impl {
+  server_settings cfg;
+  std::shared_ptr<const request_handler> handler;
+  net::io_context ioc;
+  tcp::acceptor acceptor{ioc};
+  net::steady_timer retry{ioc};
+  std::vector<std::thread> threads;
+  std::optional<net::executor_work_guard<net::io_context::executor_type>> work;
+
+  impl(server_settings s, request_handler h)
+    : cfg(std::move(s)),
+      handler(std::make_shared<const request_handler>(std::move(h))),
+      ioc(static_cast<int>(cfg.threads)) {}
+
+  void do_accept() {
+    acceptor.async_accept(net::make_strand(ioc), [this](beast::error_code ec, tcp::socket s) {
+      if (ec == net::error::operation_aborted)
+        return;
+      if (ec) {
+        // E.g. out of file descriptors: wait a little instead of spinning on the error.
+        log::warn(*log::get("gateway"), "-", "accept failed: {}", ec.message());
+        retry.expires_after(accept_retry_delay);
+        retry.async_wait([this](beast::error_code wec) {
+          if (!wec)
+            do_accept();
+        });
+        return;
+      }
+      beast::error_code ignored;
+      s.set_option(tcp::no_delay{true}, ignored);
+      std::make_shared<session>(std::move(s), cfg, handler)->start();
+      do_accept();
+    });
+  }
+};
+
+server::server(server_settings settings, request_handler handler)
+  : impl_(std::make_unique<impl>(std::move(settings), std::move(handler))) {}
+
+server::~server() {
+  stop();
+}
+
+uint16_t server::start() {
+  auto& s = *impl_;
+  beast::error_code ec;
+  auto address = net::ip::make_address(s.cfg.host, ec);
+  if (ec)
+    throw std::runtime_error("gateway.host '" + s.cfg.host + "' is not an IP address");
+  tcp::endpoint ep{address, s.cfg.port};
+  s.acceptor.open(ep.protocol(), ec);
+  if (!ec)
+    s.acceptor.set_option(net::socket_base::reuse_address(true), ec);
+  if (!ec)
+    s.acceptor.bind(ep, ec);
+  if (!ec)
+    s.acceptor.listen(net::socket_base::max_listen_connections, ec);
+  if (ec)
+    throw std::runtime_error("cannot listen on " + s.cfg.host + ":" + std::to_string(s.cfg.port)
+                             + ": " + ec.message());
+  auto port = s.acceptor.local_endpoint().port();
+  s.work.emplace(s.ioc.get_executor());
+  s.do_accept();
+  for (size_t i = 0; i < std::max<size_t>(1, s.cfg.threads); ++i)
+    s.threads.emplace_back([&s] { s.ioc.run(); });
+  return port;
+}
+
+void server::stop() {
+  auto& s = *impl_;
+  if (s.threads.empty())
+    return;
+  net::post(s.ioc, [&s] {
+    beast::error_code ignored;
+    s.acceptor.close(ignored);
+  });
+  s.work.reset();
+  s.ioc.stop();
+  for (auto& t : s.threads) t.join();
+  s.threads.clear();
+}
+
+} // namespace bookstore::http

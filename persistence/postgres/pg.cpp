@@ -1,0 +1,78 @@
+#include "persistence/postgres/pg.hpp"
+
+namespace bookstore::pg {
+
+std::string with_connect_timeout(const std::string& dsn) {
+  if (dsn.find("connect_timeout") != std::string::npos)
+    return dsn;
+  if (dsn.rfind("postgres://", 0) == 0 || dsn.rfind("postgresql://", 0) == 0)
+    return dsn + (dsn.find('?') == std::string::npos ? "?" : "&") + "connect_timeout=3";
+  return dsn + " connect_timeout=3";
+}
+
+std::string array_literal(const std::vector<std::string>& items) {
+  std::string out = "{";
+  for (size_t i = 0; i < items.size(); ++i) {
+    out += i ? ",\"" : "\"";
+    for (char ch : items[i]) {
+      if (ch == '"' || ch == '\\')
+        out += '\\';
+      out += ch;
+    }
+    out += '"';
+  }
+  return out + "}";
+}
+
+std::string array_literal(const std::vector<int64_t>& items) {
+  std::string out = "{";
+  for (size_t i = 0; i < items.size(); ++i) {
+    if (i)
+      out += ',';
+    out += std::to_string(items[i]);
+  }
+  return out + "}";
+}
+
+std::string bytea_hex(const std::string& bytes) {
+  static constexpr char hex[] = "0123456789abcdef";
+  std::string out;
+  out.reserve(2 + bytes.size() * 2);
+  out += "\\x";
+  for (unsigned char c : bytes) {
+    out += hex[c >> 4];
+    out += hex[c & 15];
+  }
+  return out;
+}
+
+lazy_connection::lazy_connection(std::string dsn, prepare_fn prepare,
+                                 std::chrono::milliseconds backoff)
+  : dsn_(with_connect_timeout(dsn)), prepare_(std::move(prepare)), backoff_(backoff) {}
+
+lazy_connection::~lazy_connection() = default;
+
+pqxx::connection& lazy_connection::get() {
+  if (conn_ && conn_->is_open())
+    return *conn_;
+  conn_.reset();
+  auto now = std::chrono::steady_clock::now();
+  if (now < retry_after_)
+    throw pqxx::broken_connection{"database unreachable (waiting before the next attempt)"};
+  try {
+    auto c = std::make_unique<pqxx::connection>(dsn_);
+    if (prepare_)
+      prepare_(*c);
+    conn_ = std::move(c);
+    return *conn_;
+  } catch (const pqxx::broken_connection&) {
+    retry_after_ = now + backoff_;
+    throw;
+  }
+}
+
+void lazy_connection::reset() {
+  conn_.reset();
+}
+
+} // namespace bookstore::pg
