@@ -172,7 +172,7 @@ cmd_run() {
     curl -fs "http://127.0.0.1:$port/healthz" >/dev/null 2>&1 && break
     sleep 0.1
   done
-  say "gateway ready: http://127.0.0.1:$port  (console: http://127.0.0.1:$port/console; Ctrl-C stops)"
+  say "gateway ready on http://127.0.0.1:$port (Ctrl-C stops the node, PostgreSQL and Redis)"
   echo "http://127.0.0.1:$port"
   wait "$node"
 }

@@ -1,6 +1,7 @@
 #include "supervision/node.hpp"
 
 #include "actors/common/log.hpp"
+#include "actors/protocol/names.hpp"
 #include "gateway/caf_backend.hpp"
 #include "gateway/http_api.hpp"
 #include "gateway/server.hpp"
@@ -110,6 +111,10 @@ int run_node(node_config& cfg) {
   server->stop();
   caf::anon_send_exit(root, caf::exit_reason::user_shutdown);
   backend.reset();
+  // The registry holds strong references; a detached actor (its own thread) is only joined once
+  // its last reference is gone, so the names must go before the system waits for its threads.
+  for (auto name : {names::catalog, names::inventory, names::snapshots, names::books, names::health})
+    sys.registry().erase(name);
   sys.await_all_actors_done();
   spdlog::default_logger()->flush();
   for (auto name : {"node", "gateway", "persistence", "supervision", "inventory_item"})

@@ -1,0 +1,98 @@
+#pragma once
+
+// An in-memory snapshot_store_actor for deterministic tests. It keeps snapshots with the real
+// store's version rule, and parks writes until the test says how they end (commit them, answer a
+// conflict, or fail the batch), so a test can see what happens before and after a commit.
+
+#include "actors/protocol/errc.hpp"
+#include "actors/protocol/snapshot_store.hpp"
+
+#include <caf/all.hpp>
+
+#include <map>
+
+namespace bookstore::fakes {
+
+using commit_atom = caf::atom_constant<caf::atom("fcommit")>;
+using conflict_atom = caf::atom_constant<caf::atom("fconflict")>;
+using fail_atom = caf::atom_constant<caf::atom("ffail")>;
+
+struct fake_store_state {
+  struct parked {
+    save_snapshots req;
+    caf::typed_response_promise<save_result> rp;
+  };
+  std::map<std::pair<std::string, std::string>, snapshot> rows;
+  std::vector<parked> pending;
+  size_t loads = 0;        ///< load requests served
+  size_t loaded_ids = 0;   ///< ids asked for in them
+  size_t saves = 0;        ///< save requests received
+  size_t rows_written = 0; ///< snapshots committed
+  static inline const char* name = "fake_snapshot_store";
+};
+
+using fake_store_actor = snapshot_store_actor::extend<caf::reacts_to<commit_atom>,
+                                                      caf::reacts_to<conflict_atom>,
+                                                      caf::reacts_to<fail_atom>>;
+
+inline fake_store_actor::behavior_type
+fake_snapshot_store(fake_store_actor::stateful_pointer<fake_store_state> self) {
+  return {
+    [self](load_snapshots& req) {
+      auto& st = self->state;
+      ++st.loads;
+      st.loaded_ids += req.entity_ids.size();
+      snapshot_batch out;
+      for (auto& id : req.entity_ids) {
+        auto it = st.rows.find({req.entity_type, id});
+        if (it != st.rows.end())
+          out.items.push_back(it->second);
+        else
+          out.items.push_back(snapshot{req.entity_type, id, 0, {}, 0, 0});
+      }
+      return out;
+    },
+    [self](save_snapshots& req) -> caf::result<save_result> {
+      ++self->state.saves;
+      auto rp = self->make_response_promise<save_result>();
+      self->state.pending.push_back({std::move(req), rp});
+      return rp;
+    },
+    [self](find_due& req) {
+      entity_ids out;
+      for (auto& [key, snap] : self->state.rows)
+        if (key.first == req.entity_type && snap.wake_at != 0 && snap.wake_at <= req.before_ms)
+          out.ids.push_back(key.second);
+      return out;
+    },
+    // Commits every parked write that passes the version rule.
+    [self](commit_atom) {
+      auto& st = self->state;
+      for (auto& p : std::exchange(st.pending, {})) {
+        save_result res;
+        for (auto& w : p.req.writes) {
+          auto& row = st.rows[{w.entity_type, w.entity_id}];
+          bool ok = row.version == w.version - 1;
+          if (ok) {
+            row = w;
+            ++st.rows_written;
+          }
+          res.committed.push_back(ok ? 1 : 0);
+        }
+        p.rp.deliver(std::move(res));
+      }
+    },
+    // Answers every parked write with a version conflict.
+    [self](conflict_atom) {
+      for (auto& p : std::exchange(self->state.pending, {}))
+        p.rp.deliver(save_result{std::vector<uint8_t>(p.req.writes.size(), 0)});
+    },
+    // Fails every parked batch as if PostgreSQL were down.
+    [self](fail_atom) {
+      for (auto& p : std::exchange(self->state.pending, {}))
+        p.rp.deliver(make_error(errc::storage_unavailable, "", "fake outage"));
+    },
+  };
+}
+
+} // namespace bookstore::fakes

@@ -1,0 +1,160 @@
+#define CAF_SUITE snapshot_store
+#include <caf/test/dsl.hpp>
+
+#include "actors/common/metrics.hpp"
+#include "actors/protocol/errc.hpp"
+#include "persistence/postgres/snapshot_store.hpp"
+#include "tests/support/scratch_database.hpp"
+
+#include <optional>
+
+using namespace bookstore;
+
+namespace {
+
+/// The store against a real PostgreSQL, its workers on the deterministic scheduler.
+struct fixture : test_coordinator_fixture<> {
+  testing::scratch_database db;
+  snapshot_store_actor store;
+
+  fixture() {
+    snapshot_store_settings s;
+    s.dsn = db.dsn();
+    s.writers = 1;
+    s.readers = 1;
+    s.detached = false;
+    store = make_snapshot_store(sys, s);
+    sched.run();
+  }
+
+  ~fixture() override {
+    caf::anon_send_exit(store, caf::exit_reason::user_shutdown);
+    sched.run();
+  }
+
+  snapshot snap(std::string id, int64_t version, std::string state) {
+    return snapshot{"thing", std::move(id), version, std::move(state), 1, 0};
+  }
+
+  template <class Reply, class Msg>
+  caf::expected<Reply> ask(Msg msg) {
+    std::optional<caf::expected<Reply>> out;
+    sys.spawn([&out, this, msg](caf::event_based_actor* me) mutable {
+      me->request(store, caf::infinite, std::move(msg))
+        .then([&out](Reply& r) { out = std::move(r); },
+              [&out](caf::error& err) { out = std::move(err); });
+    });
+    sched.run();
+    CAF_REQUIRE(out.has_value());
+    return std::move(*out);
+  }
+};
+
+} // namespace
+
+CAF_TEST_FIXTURE_SCOPE(snapshot_store_tests, fixture)
+
+CAF_TEST(an entity without a snapshot loads as version zero) {
+  auto got = ask<snapshot_batch>(load_snapshots{"thing", {"a"}});
+  CAF_REQUIRE(got);
+  CAF_REQUIRE_EQUAL(got->items.size(), 1u);
+  CAF_CHECK_EQUAL(got->items[0].entity_id, "a");
+  CAF_CHECK_EQUAL(got->items[0].version, 0);
+}
+
+CAF_TEST(writes round-trip binary state in the order asked) {
+  std::string bytes{"\0\x01\xff\"{}\\,", 9};
+  auto saved = ask<save_result>(save_snapshots{{snap("a", 1, bytes), snap("b", 1, "x")}});
+  CAF_REQUIRE(saved);
+  CAF_CHECK_EQUAL(saved->committed, (std::vector<uint8_t>{1, 1}));
+  auto got = ask<snapshot_batch>(load_snapshots{"thing", {"b", "missing", "a"}});
+  CAF_REQUIRE(got);
+  CAF_REQUIRE_EQUAL(got->items.size(), 3u);
+  CAF_CHECK_EQUAL(got->items[0].state, "x");
+  CAF_CHECK_EQUAL(got->items[1].version, 0);
+  CAF_CHECK_EQUAL(got->items[2].state, bytes);
+  CAF_CHECK_EQUAL(got->items[2].version, 1);
+}
+
+CAF_TEST(a write over a stale version is refused and changes nothing) {
+  CAF_REQUIRE(ask<save_result>(save_snapshots{{snap("a", 1, "v1")}}));
+  CAF_REQUIRE(ask<save_result>(save_snapshots{{snap("a", 2, "v2")}}));
+  // A second activation that loaded version 1 tries to write its version 2.
+  auto stale = ask<save_result>(save_snapshots{{snap("a", 2, "other"), snap("b", 1, "fine")}});
+  CAF_REQUIRE(stale);
+  CAF_CHECK_EQUAL(stale->committed, (std::vector<uint8_t>{0, 1}));
+  // A gap (version 4 over 2) is refused too.
+  auto gap = ask<save_result>(save_snapshots{{snap("a", 4, "skip")}});
+  CAF_REQUIRE(gap);
+  CAF_CHECK_EQUAL(gap->committed, (std::vector<uint8_t>{0}));
+  auto got = ask<snapshot_batch>(load_snapshots{"thing", {"a"}});
+  CAF_REQUIRE(got);
+  CAF_CHECK_EQUAL(got->items[0].version, 2);
+  CAF_CHECK_EQUAL(got->items[0].state, "v2");
+}
+
+CAF_TEST(a first write over an existing snapshot is a conflict) {
+  CAF_REQUIRE(ask<save_result>(save_snapshots{{snap("a", 1, "first")}}));
+  auto again = ask<save_result>(save_snapshots{{snap("a", 1, "second")}});
+  CAF_REQUIRE(again);
+  CAF_CHECK_EQUAL(again->committed, (std::vector<uint8_t>{0}));
+}
+
+CAF_TEST(writes that queue up behind a commit go out as one transaction) {
+  // Three requests arrive before the writer runs: one flush commits all of them.
+  auto& batches = metrics::global().get_histogram("bookstore_snapshot_batch_size", "", {});
+  auto transactions_before = batches.count();
+  auto rows_before = batches.sum();
+  std::vector<std::optional<caf::expected<save_result>>> outs(3);
+  for (int i = 0; i < 3; ++i) {
+    sys.spawn([&, i](caf::event_based_actor* me) {
+      me->request(store, caf::infinite,
+                  save_snapshots{{snap("g" + std::to_string(i), 1, "s")}})
+        .then([&, i](save_result& r) { outs[i] = std::move(r); },
+              [&, i](caf::error& e) { outs[i] = std::move(e); });
+    });
+  }
+  sched.run();
+  for (auto& o : outs) {
+    CAF_REQUIRE(o.has_value());
+    CAF_REQUIRE(*o);
+    CAF_CHECK_EQUAL((*o)->committed, (std::vector<uint8_t>{1}));
+  }
+  CAF_CHECK_EQUAL(batches.count(), transactions_before + 1);
+  CAF_CHECK_EQUAL(batches.sum(), rows_before + 3);
+  auto got = ask<snapshot_batch>(load_snapshots{"thing", {"g0", "g1", "g2"}});
+  CAF_REQUIRE(got);
+  for (auto& s : got->items) CAF_CHECK_EQUAL(s.version, 1);
+}
+
+CAF_TEST(entities with work due are found by wake time) {
+  auto due = snap("due", 1, "x");
+  due.wake_at = 1000;
+  auto later = snap("later", 1, "x");
+  later.wake_at = 5000;
+  CAF_REQUIRE(ask<save_result>(save_snapshots{{due, later, snap("never", 1, "x")}}));
+  auto found = ask<entity_ids>(find_due{"thing", 2000, 10});
+  CAF_REQUIRE(found);
+  CAF_CHECK_EQUAL(found->ids, (std::vector<std::string>{"due"}));
+}
+
+CAF_TEST(an unreachable database is an error and not a crash) {
+  snapshot_store_settings s;
+  s.dsn = "postgresql://nobody@127.0.0.1:1/none";
+  s.detached = false;
+  auto down = make_snapshot_store(sys, s);
+  std::optional<caf::expected<save_result>> out;
+  sys.spawn([&](caf::event_based_actor* me) {
+    me->request(down, caf::infinite, save_snapshots{{snap("a", 1, "x")}})
+      .then([&](save_result& r) { out = std::move(r); },
+            [&](caf::error& e) { out = std::move(e); });
+  });
+  sched.run();
+  CAF_REQUIRE(out.has_value());
+  CAF_REQUIRE(!*out);
+  CAF_CHECK_EQUAL(describe(out->error()).code, errc::storage_unavailable);
+  caf::anon_send_exit(down, caf::exit_reason::user_shutdown);
+  sched.run();
+}
+
+CAF_TEST_FIXTURE_SCOPE_END()
