@@ -18,7 +18,7 @@ struct node_config : caf::actor_system_config {
   std::string gateway_host = "127.0.0.1";
   uint16_t gateway_port = 8080;
   std::string gateway_port_file;
-  size_t gateway_threads = 1;
+  size_t gateway_threads = 2;
   caf::timespan gateway_idle_timeout = std::chrono::seconds(60);
   caf::timespan gateway_request_timeout = std::chrono::seconds(5);
   // [postgres]

@@ -65,19 +65,20 @@ void api::handle(request req, responder done) {
   const route* r = m.found;
   // Every answer leaves through here: request id, metrics, and a log line for server errors.
   auto answered = std::make_shared<std::atomic<bool>>(false);
-  auto finish = [this, r, method = req.method, rid = req.request_id, path = req.path, started,
-                 answered, done = std::move(done)](response res) {
+  auto finish = [this, r, method = req.method, rid = req.request_id, started, answered,
+                 done = std::move(done)](response res) {
     if (answered->exchange(true))
       return; // a route that answered and then threw: the first answer stands
     res.headers.emplace_back("X-Request-Id", rid);
     std::chrono::duration<double> took = std::chrono::steady_clock::now() - started;
     metrics_of(r).latency->observe(took.count());
     counter_of(r, method, res.status).inc();
+    auto route_name = r != nullptr ? std::string_view{r->pattern} : std::string_view{"-"};
     if (res.status >= 500)
-      log::warn(*log_, rid, "{} {} -> {} in {:.1f} ms", method, path, res.status,
+      log::warn(*log_, rid, "{} {} -> {} in {:.1f} ms", method, route_name, res.status,
                 took.count() * 1000);
     else
-      log::debug(*log_, rid, "{} {} -> {} in {:.1f} ms", method, path, res.status,
+      log::debug(*log_, rid, "{} {} -> {} in {:.1f} ms", method, route_name, res.status,
                  took.count() * 1000);
     done(std::move(res));
   };

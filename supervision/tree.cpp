@@ -59,6 +59,7 @@ supervisor_spec node_tree(caf::actor_system& sys, const node_config& cfg) {
        rt.wake_interval = cfg.inventory_wake_interval;
        inventory_item::settings items;
        items.default_ttl_ms = ms(cfg.inventory_reservation_ttl).count();
+       items.watcher = service_ref<stock_watch_actor>{*system, names::catalog};
        return untyped(spawn_inventory_region(
          parent, service_ref<snapshot_store_actor>{*system, names::snapshots}, rt, items));
      }},

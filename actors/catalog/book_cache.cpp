@@ -2,7 +2,7 @@
 
 namespace bookstore {
 
-const book* book_cache::find(const std::string& id) {
+book_cache::entry* book_cache::find(const std::string& id) {
   auto it = index_.find(id);
   if (it == index_.end())
     return nullptr;
@@ -10,20 +10,24 @@ const book* book_cache::find(const std::string& id) {
   return &*it->second;
 }
 
-void book_cache::put(const book& b) {
-  if (capacity_ == 0)
-    return;
+book_cache::entry& book_cache::put(const book& b) {
   if (auto it = index_.find(b.id); it != index_.end()) {
-    *it->second = b;
+    it->second->info = b;
     order_.splice(order_.begin(), order_, it->second);
-    return;
+    return *it->second;
   }
-  order_.push_front(b);
+  order_.push_front(entry{b, std::nullopt});
   index_.emplace(b.id, order_.begin());
-  if (index_.size() > capacity_) {
-    index_.erase(order_.back().id);
+  if (capacity_ > 0 && index_.size() > capacity_) {
+    index_.erase(order_.back().info.id);
     order_.pop_back();
   }
+  return order_.front();
+}
+
+void book_cache::set_available(const std::string& id, int64_t available) {
+  if (auto it = index_.find(id); it != index_.end())
+    it->second->available = available;
 }
 
 } // namespace bookstore

@@ -1,10 +1,12 @@
 #pragma once
 
-// The catalog's memory: the most recently used books, up to a fixed number.
+// The catalog's memory: the most recently used books, up to a fixed number, each with the last
+// durable stock level its inventory item published (if one arrived since the book was cached).
 
 #include "actors/protocol/catalog.hpp"
 
 #include <list>
+#include <optional>
 #include <string>
 #include <unordered_map>
 
@@ -12,18 +14,25 @@ namespace bookstore {
 
 class book_cache {
 public:
+  struct entry {
+    book info;
+    std::optional<int64_t> available;
+  };
+
   explicit book_cache(size_t capacity) : capacity_(capacity) {}
 
-  /// The cached book, or nullptr; a hit makes it the most recently used.
-  const book* find(const std::string& id);
-  /// Adds or replaces; evicts the least recently used past capacity.
-  void put(const book& b);
+  /// The cached entry, or nullptr; a hit makes it the most recently used.
+  entry* find(const std::string& id);
+  /// Adds or replaces the book (keeping a known level); evicts the least recently used.
+  entry& put(const book& b);
+  /// Records a published level for a cached book; ignored for books not in the cache.
+  void set_available(const std::string& id, int64_t available);
   size_t size() const { return index_.size(); }
 
 private:
   size_t capacity_;
-  std::list<book> order_; // front = most recently used
-  std::unordered_map<std::string, std::list<book>::iterator> index_;
+  std::list<entry> order_; // front = most recently used
+  std::unordered_map<std::string, std::list<entry>::iterator> index_;
 };
 
 } // namespace bookstore

@@ -50,7 +50,7 @@ void with_book(catalog_pointer self, const request_ctx& ctx, const std::string& 
                std::function<void(caf::expected<book>)> then) {
   auto& st = self->state;
   if (auto* hit = st.cache->find(id)) {
-    then(*hit);
+    then(hit->info);
     return;
   }
   auto& waiting = st.fetching[id];
@@ -72,13 +72,21 @@ void with_book(catalog_pointer self, const request_ctx& ctx, const std::string& 
     });
 }
 
-/// Answers `rp` with the book and what its inventory item says is available.
+/// Answers `rp` with the book and what its inventory item says is available: the level it last
+/// published if the cache has one, else asked for (which activates the item).
 void deliver_view(catalog_pointer self, const request_ctx& ctx, book b,
                   caf::typed_response_promise<book_view> rp) {
+  if (auto* hit = self->state.cache->find(b.id); hit && hit->available) {
+    rp.deliver(book_view{std::move(b), *hit->available});
+    return;
+  }
   auto id = b.id;
   ask(
     self, self->state.inventory, ctx, get_stock{ctx, id},
-    [rp, b = std::move(b)](stock_level& lvl) mutable { rp.deliver(book_view{b, lvl.available}); },
+    [self, rp, b = std::move(b)](stock_level& lvl) mutable {
+      self->state.cache->set_available(lvl.book_id, lvl.available);
+      rp.deliver(book_view{b, lvl.available});
+    },
     [rp](caf::error& err) mutable { rp.deliver(err); });
 }
 
@@ -101,10 +109,26 @@ void deliver_page(catalog_pointer self, const request_ctx& ctx, std::vector<book
   }
   j->page.items.reserve(books.size());
   for (auto& b : books) j->page.items.push_back(book_view{std::move(b), 0});
+  // Books whose level is known need no question.
+  std::vector<bool> known(j->page.items.size(), false);
   for (size_t i = 0; i < j->page.items.size(); ++i) {
+    if (auto* hit = self->state.cache->find(j->page.items[i].info.id); hit && hit->available) {
+      j->page.items[i].available = *hit->available;
+      known[i] = true;
+      --j->pending;
+    }
+  }
+  if (j->pending == 0) {
+    rp.deliver(std::move(j->page));
+    return;
+  }
+  for (size_t i = 0; i < j->page.items.size(); ++i) {
+    if (known[i])
+      continue;
     ask(
       self, self->state.inventory, ctx, get_stock{ctx, j->page.items[i].info.id},
-      [j, i](stock_level& lvl) {
+      [self, j, i](stock_level& lvl) {
+          self->state.cache->set_available(lvl.book_id, lvl.available);
           j->page.items[i].available = lvl.available;
           if (--j->pending == 0 && !j->failed)
             j->rp.deliver(std::move(j->page));
@@ -179,7 +203,7 @@ catalog_actor::behavior_type catalog_impl(catalog_pointer self, service_ref<book
       ask(
         self, self->state.books, ctx, std::move(req),
         [self, rp, stock](book& b) mutable {
-            self->state.cache->put(b);
+            self->state.cache->put(b).available = stock;
             rp.deliver(book_view{std::move(b), stock});
         },
         [rp](caf::error& err) mutable { rp.deliver(err); });
@@ -210,11 +234,15 @@ catalog_actor::behavior_type catalog_impl(catalog_pointer self, service_ref<book
         }
         ask(
           self, self->state.inventory, ctx, adjust_stock{ctx, b->id, delta},
-          [rp](stock_level& lvl) mutable { rp.deliver(std::move(lvl)); },
+          [self, rp](stock_level& lvl) mutable {
+            self->state.cache->set_available(lvl.book_id, lvl.available);
+            rp.deliver(std::move(lvl));
+          },
           [rp](caf::error& err) mutable { rp.deliver(err); });
       });
       return rp;
     },
+    [self](stock_level& lvl) { self->state.cache->set_available(lvl.book_id, lvl.available); },
   };
 }
 

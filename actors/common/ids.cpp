@@ -60,9 +60,10 @@ std::string make_request_id() {
     return seed;
   }()};
   static constexpr char hex[] = "0123456789abcdef";
+  // 15 characters: short enough for std::string's inline buffer on every copy of the context.
   auto bits = rng();
-  std::string out(16, '0');
-  for (int i = 0; i < 16; ++i)
+  std::string out(15, '0');
+  for (int i = 0; i < 15; ++i)
     out[i] = hex[(bits >> (4 * i)) & 15];
   return out;
 }

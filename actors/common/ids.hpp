@@ -17,7 +17,7 @@ std::string make_deterministic(std::string_view prefix, uint64_t n);
 /// Whether `id` has the shape of an id with `prefix` (any other string is unknown by shape).
 bool well_formed(std::string_view id, std::string_view prefix);
 
-/// A new request id (16 hex characters).
+/// A new request id (15 hex characters).
 std::string make_request_id();
 
 /// Whether a client-sent X-Request-Id may be echoed: 1..128 of [A-Za-z0-9._-].

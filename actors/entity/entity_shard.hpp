@@ -19,7 +19,8 @@
 // Entity requirements (see actors/inventory/inventory_item.hpp):
 //   state_type (msgpack), settings, actor_type, commands (command_list<command<Msg, Reply>...>),
 //   entity_type, schema_version, id_of(msg), handle(state, msg, env, settings) -> expected<Reply>,
-//   wake_at(state) -> Unix ms or 0, on_wake(state, env, settings).
+//   wake_at(state) -> Unix ms or 0, on_wake(state, env, settings),
+//   on_durable(self, id, state, now, settings) (after a load and after each committed write).
 
 #include "actors/common/log.hpp"
 #include "actors/common/metrics.hpp"
@@ -75,6 +76,7 @@ struct shard_state {
     std::vector<waiter> queued;           ///< commands that arrived while loading
     std::vector<waiter> in_flight_waiters; ///< answered when the write in flight commits
     std::vector<waiter> next_waiters;      ///< answered when the next write commits
+    state_type written;                    ///< the state the write in flight holds
   };
 
   struct slot {
@@ -350,6 +352,7 @@ struct shard_state {
     }
     s.version = snap->version;
     s.busy->loading = false;
+    Entity::on_durable(self, id, s.state, now(), es);
     auto queued = std::move(s.busy->queued);
     s.busy->queued.clear();
     // Expire what fell due while the entity was away before any command sees the state.
@@ -376,6 +379,7 @@ struct shard_state {
       b.in_flight = true;
       b.in_flight_waiters = std::move(b.next_waiters);
       b.next_waiters.clear();
+      b.written = s.state;
       req.writes.push_back(snapshot{Entity::entity_type, id, s.version + 1, encode(s.state),
                                     Entity::schema_version, Entity::wake_at(s.state)});
       sent.push_back(id);
@@ -419,6 +423,8 @@ struct shard_state {
     auto& b = *s.busy;
     s.version += 1;
     b.in_flight = false;
+    // What is durable now is the state as of this write; later changes wait for the next one.
+    Entity::on_durable(self, id, b.written, now(), es);
     auto done = std::move(b.in_flight_waiters);
     b.in_flight_waiters.clear();
     if (b.dirty) {

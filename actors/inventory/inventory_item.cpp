@@ -42,6 +42,15 @@ stock_level inventory_item::level(const std::string& id, const state_type& st) {
   return stock_level{id, st.on_hand, held, std::max<int64_t>(0, st.on_hand - held)};
 }
 
+stock_level inventory_item::visible_level(const std::string& id, const state_type& st,
+                                          int64_t now) {
+  int64_t held = 0;
+  for (auto& [order, r] : st.reservations)
+    if (r.expires_at > now)
+      held += r.quantity;
+  return stock_level{id, st.on_hand, held, std::max<int64_t>(0, st.on_hand - held)};
+}
+
 caf::expected<stock_level> inventory_item::handle(state_type& st, const get_stock& msg,
                                                   entity::env& e, const settings&) {
   expire(st, e);

@@ -12,6 +12,7 @@
 // Reached only through the inventory region (actors/inventory/inventory_region.hpp); the
 // runtime that hosts it is actors/entity/entity_shard.hpp.
 
+#include "actors/common/service_ref.hpp"
 #include "actors/entity/settings.hpp"
 #include "actors/inventory/inventory_state.hpp"
 #include "actors/protocol/inventory.hpp"
@@ -33,6 +34,8 @@ struct inventory_item {
     int64_t default_ttl_ms = 15 * 60 * 1000;
     /// How long a committed order is remembered after its reservation would have expired.
     int64_t commit_memory_ms = 60 * 60 * 1000;
+    /// Told every durable stock level (the catalog's view of `available`); may be empty.
+    service_ref<stock_watch_actor> watcher;
   };
 
   static constexpr const char* entity_type = "inventory_item";
@@ -61,9 +64,20 @@ struct inventory_item {
   /// Releases expired reservations and forgets old commits.
   static void on_wake(state_type& st, entity::env& e, const settings& cfg);
 
+  /// Called by the runtime whenever `st` is durable (loaded, or a write committed): tells the
+  /// watcher the level readers should see.
+  template <class Self>
+  static void on_durable(Self* self, const std::string& id, const state_type& st, int64_t now,
+                         const settings& cfg) {
+    if (auto w = cfg.watcher.get())
+      self->send(w, visible_level(id, st, now));
+  }
+
   /// Sum of live reservations.
   static int64_t reserved(const state_type& st);
   static stock_level level(const std::string& id, const state_type& st);
+  /// The level as of `now`: holds that expired by then do not count.
+  static stock_level visible_level(const std::string& id, const state_type& st, int64_t now);
 };
 
 } // namespace bookstore

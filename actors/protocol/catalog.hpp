@@ -154,6 +154,9 @@ using catalog_actor = caf::typed_actor<caf::replies_to<get_book>::with<book_view
                                        caf::replies_to<list_books>::with<book_page>,
                                        caf::replies_to<create_book>::with<book_view>,
                                        caf::replies_to<update_book>::with<book_view>,
-                                       caf::replies_to<change_stock>::with<stock_level>>;
+                                       caf::replies_to<change_stock>::with<stock_level>,
+                                       /// A committed stock level published by an inventory
+                                       /// item (see stock_watch_actor).
+                                       caf::reacts_to<stock_level>>;
 
 } // namespace bookstore

@@ -95,6 +95,10 @@ typename Inspector::result_type inspect(Inspector& f, release_reservation& x) {
   return f(caf::meta::type_name("release_reservation"), x.ctx, x.book_id, x.order_id);
 }
 
+/// Receives the stock level of an inventory item each time one becomes durable (after the item
+/// is loaded and after each committed change), so readers can answer without asking the item.
+using stock_watch_actor = caf::typed_actor<caf::reacts_to<stock_level>>;
+
 /// The inventory region: the interface of every inventory item, addressed by book id.
 using inventory_actor = caf::typed_actor<caf::replies_to<get_stock>::with<stock_level>,
                                          caf::replies_to<adjust_stock>::with<stock_level>,
