@@ -9,6 +9,7 @@
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 
+#include <array>
 #include <ctime>
 #include <optional>
 #include <thread>
@@ -24,6 +25,11 @@ namespace net = boost::asio;
 using tcp = net::ip::tcp;
 
 constexpr auto write_timeout = std::chrono::seconds(30);
+// After an error that leaves a request half read (413, 431, 400), the rest of what the client
+// sends is read and dropped for a while before closing: closing with unread input makes the
+// kernel reset the connection, and a client still sending its body would never see the answer.
+constexpr auto linger_timeout = std::chrono::seconds(2);
+constexpr size_t linger_limit = 64 * 1024 * 1024;
 constexpr auto accept_retry_delay = std::chrono::milliseconds(50);
 const std::string continue_line = "HTTP/1.1 100 Continue\r\n\r\n";
 
@@ -187,10 +193,29 @@ private:
   void on_write(beast::error_code ec) {
     if (ec)
       return close();
+    if (close_after_)
+      return linger();
     if (res_->need_eof())
       return close();
     res_.reset();
     do_read();
+  }
+
+  void linger() {
+    beast::error_code ignored;
+    stream_.socket().shutdown(tcp::socket::shutdown_send, ignored);
+    drain_ = std::make_unique<std::array<char, 8192>>();
+    stream_.expires_after(linger_timeout);
+    do_drain(0);
+  }
+
+  void do_drain(size_t total) {
+    stream_.async_read_some(net::buffer(*drain_),
+                            [self = shared_from_this(), total](beast::error_code ec, size_t n) {
+                              if (ec || total + n > linger_limit)
+                                return self->close();
+                              self->do_drain(total + n);
+                            });
   }
 
   void close() {
@@ -205,6 +230,7 @@ private:
   std::shared_ptr<const request_handler> handler_;
   std::optional<bhttp::request_parser<bhttp::string_body>> parser_;
   std::shared_ptr<bhttp::response<bhttp::string_body>> res_;
+  std::unique_ptr<std::array<char, 8192>> drain_; ///< only while lingering
   unsigned version_ = 11;
   bool keep_alive_ = true;
   bool close_after_ = false;

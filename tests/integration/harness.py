@@ -183,6 +183,7 @@ class Node:
         """Sends raw bytes on a new socket; returns everything the server answers until close."""
         with socket.create_connection(("127.0.0.1", self.port), timeout=timeout) as s:
             s.sendall(data)
+            s.shutdown(socket.SHUT_WR)  # done sending: the server need not wait for more
             chunks = []
             while True:
                 try:
