@@ -23,7 +23,7 @@ struct node_config : caf::actor_system_config {
   caf::timespan gateway_request_timeout = std::chrono::seconds(5);
   // [postgres]
   std::string postgres_dsn = "postgresql://bookstore@127.0.0.1:5432/bookstore";
-  size_t postgres_writers = 2;
+  size_t postgres_writers = 1;
   size_t postgres_readers = 2;
   // [redis]
   std::string redis_host = "127.0.0.1";
