@@ -24,8 +24,11 @@ void start_child(supervisor_pointer self, size_t i) {
   auto& spec = self->state.spec.children[i];
   auto child = spec.start(self);
   self->state.children[i] = child;
-  if (spec.name != caf::atom(""))
+  if (spec.name != caf::atom("")) {
+    // CAF 0.17's registry keeps the first entry for a name: drop the dead one first.
+    self->system().registry().erase(spec.name);
     self->system().registry().put(spec.name, child);
+  }
 }
 
 caf::behavior supervisor_impl(supervisor_pointer self, supervisor_spec spec) {
@@ -50,7 +53,7 @@ caf::behavior supervisor_impl(supervisor_pointer self, supervisor_spec spec) {
         .get_counter("bookstore_supervisor_restarts_total", "Children restarted by supervisors",
                      {{"supervisor", st.spec.label}, {"child", child.label}})
         .inc();
-      if (!st.budget->spend()) {
+      if (!st.budget->spend(self->clock().now())) {
         log::error(*st.log, "-", "{}/{} failed ({}); restart intensity exceeded, failing upward",
                    st.spec.label, child.label, to_string(msg.reason));
         self->quit(msg.reason);

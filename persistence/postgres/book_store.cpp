@@ -103,7 +103,7 @@ book_store_actor::behavior_type front_impl(front_pointer self, book_store_settin
       if (w.address() != msg.source)
         continue;
       log::warn(*st.log, "-", "book store worker stopped ({})", to_string(msg.reason));
-      if (!st.restarts.spend())
+      if (!st.restarts.spend(self->clock().now()))
         return self->quit(make_error(errc::storage_unavailable, "", "book workers keep failing"));
       w = start_worker(self);
       return;

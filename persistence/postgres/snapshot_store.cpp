@@ -252,7 +252,7 @@ snapshot_store_actor::behavior_type store_impl(store_pointer self,
         if (w.address() == msg.source) {
           log::warn(*st.log, "-", "snapshot worker stopped ({}); starting a new one",
                     to_string(msg.reason));
-          if (!st.restarts.spend()) {
+          if (!st.restarts.spend(self->clock().now())) {
             self->quit(make_error(errc::storage_unavailable, "", "snapshot workers keep failing"));
             return true;
           }

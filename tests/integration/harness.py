@@ -213,3 +213,33 @@ def isbn13(n):
     body = "979" + str(n).zfill(9)
     total = sum(int(d) * (1 if i % 2 == 0 else 3) for i, d in enumerate(body))
     return body + str((10 - total % 10) % 10)
+
+
+def msgpack(value):
+    """Just enough msgpack for an inventory snapshot: maps, short strings, non-negative ints."""
+    if isinstance(value, dict):
+        assert len(value) < 16
+        out = bytes([0x80 | len(value)])
+        for k, v in value.items():
+            out += msgpack(k) + msgpack(v)
+        return out
+    if isinstance(value, str):
+        data = value.encode()
+        assert len(data) < 32
+        return bytes([0xA0 | len(data)]) + data
+    if isinstance(value, int) and 0 <= value < 128:
+        return bytes([value])
+    if isinstance(value, int) and value >= 0:
+        return b"\xcf" + value.to_bytes(8, "big")
+    raise TypeError(value)
+
+
+def plant_reservation(db, book_id, on_hand, order_id, quantity, expires_ms):
+    """Writes an inventory snapshot holding a reservation, as the order saga will make them (no
+    endpoint reserves stock yet). Only valid while the item is not in memory."""
+    state = msgpack({"on_hand": on_hand,
+                     "reservations": {order_id: {"quantity": quantity, "expires_at": expires_ms}},
+                     "committed": {}})
+    db.sql("UPDATE entity_snapshots SET version = version + 1, "
+           f"state = '\\x{state.hex()}'::bytea, wake_at = {expires_ms} "
+           f"WHERE entity_type = 'inventory_item' AND entity_id = '{book_id}'")

@@ -4,7 +4,9 @@ import re
 import threading
 import unittest
 
-from harness import Database, Node, demo_book_ids, isbn13, new_book
+import time
+
+from harness import Database, Node, demo_book_ids, isbn13, new_book, plant_reservation, wait_until
 
 def bad_check_digit(isbn):
     return isbn[:-1] + str((int(isbn[-1]) + 1) % 10)
@@ -216,6 +218,33 @@ class BooksApi(unittest.TestCase):
             self.assert_error(self.node.post(f"/v1/books/{book_id}/stock", bad), 400,
                               "invalid_request", field="delta")
         self.assertEqual(self.node.get(f"/v1/books/{book_id}").json()["available"], 12)
+
+    def test_stock_cannot_drop_below_what_is_reserved(self):
+        book_id = self.node.post("/v1/books", new_book(isbn13(108), stock=5)).json()["id"]
+        an_hour = int(time.time() * 1000) + 3_600_000
+        plant_reservation(self.db, book_id, on_hand=5, order_id="ord_it", quantity=4,
+                          expires_ms=an_hour)
+        r = self.node.post(f"/v1/books/{book_id}/stock", {"delta": -2})
+        self.assert_error(r, 409, "insufficient_stock", book_id=book_id)
+        r = self.node.post(f"/v1/books/{book_id}/stock", {"delta": -1})
+        self.assertEqual(r.status, 200, r)
+        self.assertEqual(r.json(), {"book_id": book_id, "on_hand": 4, "reserved": 4,
+                                    "available": 0})
+        self.assertEqual(self.node.get(f"/v1/books/{book_id}").json()["available"], 0)
+
+    def test_a_reservation_expires_on_its_own(self):
+        book_id = self.node.post("/v1/books", new_book(isbn13(109), stock=5)).json()["id"]
+        soon = int(time.time() * 1000) + 1500
+        plant_reservation(self.db, book_id, on_hand=5, order_id="ord_it", quantity=3,
+                          expires_ms=soon)
+        r = self.node.post(f"/v1/books/{book_id}/stock", {"delta": 0})
+        self.assertEqual(r.status, 200, r)
+        self.assertEqual(r.json()["reserved"], 3)
+        wait_until(lambda: self.node.get(f"/v1/books/{book_id}").json()["available"] == 5,
+                   timeout=20, what="the reservation to expire")
+        state = self.db.sql("SELECT wake_at IS NULL FROM entity_snapshots "
+                            f"WHERE entity_id = '{book_id}'")
+        self.assertEqual(state, "t")  # the release is durable, nothing left to wake for
 
     def test_concurrent_stock_changes_all_count(self):
         book_id = self.node.post("/v1/books", new_book(isbn13(107))).json()["id"]
