@@ -122,13 +122,15 @@ class Configuration(unittest.TestCase):
 
     def test_a_typo_in_the_file_stops_the_node(self):
         path = os.path.join(os.path.dirname(__file__), "..", "..", "config", "local.ini")
-        text = open(path).read().replace("writers=2", "writer=2")
+        original = open(path).read()
+        text = original.replace("\nthreads=", "\nthread=", 1)
+        self.assertNotEqual(text, original)
         bad = os.path.join(Node("x").dir, "bad.ini")
         with open(bad, "w") as f:
             f.write(text)
         out = self.run_node(f"--config-file={bad}")
         self.assertEqual(out.returncode, 2)
-        self.assertIn("postgres.writer", out.stderr)
+        self.assertIn("gateway.thread", out.stderr)
 
     def test_sigterm_stops_the_node_cleanly(self):
         db = Database()
