@@ -57,11 +57,12 @@ EOF
 # -- PostgreSQL ------------------------------------------------------------------------------
 PG_BIN=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1 || true)
 PG_USER=""        # the unprivileged account PostgreSQL runs as when we are root
-PG_DATA="$VAR/pg"
+PG_DATA="$VAR/pg" # the cluster; a symlink when PostgreSQL's account cannot reach ./var
+PG_LOG="$VAR/log/postgres.log"
 PG_STARTED=0
 
-pg() { # run a PostgreSQL program as its account
-  if [ -n "$PG_USER" ]; then runuser -u "$PG_USER" -- "$@"; else "$@"; fi
+pg() { # run a PostgreSQL program as its account (from /, which it can always enter)
+  if [ -n "$PG_USER" ]; then (cd / && runuser -u "$PG_USER" -- "$@"); else "$@"; fi
 }
 
 pg_prepare_dir() {
@@ -70,19 +71,22 @@ pg_prepare_dir() {
     PG_USER=postgres
     id "$PG_USER" >/dev/null 2>&1 || useradd --system --home-dir /nonexistent --shell /usr/sbin/nologin "$PG_USER"
     # PostgreSQL refuses to run as root; its account must reach the data directory.
-    if ! runuser -u "$PG_USER" -- test -x "$VAR"; then
+    if ! (cd / && runuser -u "$PG_USER" -- test -x "$VAR"); then
       local alt="/var/tmp/bookstore-pg-$(printf '%s' "$ROOT" | md5sum | cut -c1-12)"
-      say "PostgreSQL's account cannot reach $VAR; keeping its data in $alt"
-      mkdir -p "$alt"
-      [ -L "$PG_DATA" ] || { rm -rf "$PG_DATA"; ln -s "$alt" "$PG_DATA"; }
+      [ -L "$PG_DATA" ] || say "PostgreSQL's account cannot reach $VAR; its data lives in $alt"
+      mkdir -p "$alt/data"
+      [ -L "$PG_DATA" ] || { rm -rf "$PG_DATA"; ln -s "$alt/data" "$PG_DATA"; }
+      PG_LOG="$alt/postgres.log"
+      chown "$PG_USER" "$alt"
     fi
+    PG_DATA=$(readlink -f "$PG_DATA")
     mkdir -p "$PG_DATA"
-    chown -R "$PG_USER" "$(readlink -f "$PG_DATA")"
-    touch "$VAR/log/postgres.log"; chown "$PG_USER" "$VAR/log/postgres.log"
+    chown -R "$PG_USER" "$PG_DATA"
+    touch "$PG_LOG"; chown "$PG_USER" "$PG_LOG"
   else
     mkdir -p "$PG_DATA"
   fi
-  chmod 700 "$(readlink -f "$PG_DATA")"
+  chmod 700 "$PG_DATA"
 }
 
 pg_start() {
@@ -103,8 +107,8 @@ EOF
   if pg "$PG_BIN/pg_ctl" -D "$PG_DATA" status >/dev/null 2>&1; then
     say "PostgreSQL already running on 127.0.0.1:$PG_PORT"
   else
-    pg "$PG_BIN/pg_ctl" -D "$PG_DATA" -l "$VAR/log/postgres.log" -w -t 60 start >/dev/null \
-      || die "PostgreSQL did not start; see $VAR/log/postgres.log"
+    pg "$PG_BIN/pg_ctl" -D "$PG_DATA" -l "$PG_LOG" -w -t 60 start >/dev/null \
+      || die "PostgreSQL did not start; see $PG_LOG"
     PG_STARTED=1
   fi
   if ! pg "$PG_BIN/psql" -h 127.0.0.1 -p "$PG_PORT" -U bookstore -d postgres -Atqc \
