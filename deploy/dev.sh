@@ -38,7 +38,7 @@ build() {
   if [ ! -f "$BUILD/build.ninja" ]; then
     cmake -S "$ROOT" -B "$BUILD" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
   fi
-  cmake --build "$BUILD"
+  cmake --build "$BUILD" >&2
 }
 
 free_port() { # first free loopback port at or above $1
@@ -164,7 +164,7 @@ cmd_run() {
   services
   trap 'stop_services' EXIT
   build
-  "$BUILD/bin/bookstore-seed" --dsn="$PG_DSN" --books="${BOOKSTORE_BOOKS:-10000}" --if-empty
+  "$BUILD/bin/bookstore-seed" --dsn="$PG_DSN" --books="${BOOKSTORE_BOOKS:-10000}" --if-empty >&2
   local port="${BOOKSTORE_PORT:-$(free_port 8080)}"
   "$BUILD/bin/bookstore-node" --config-file="$ROOT/config/local.ini" \
     --gateway.port="$port" --postgres.dsn="$PG_DSN" --redis.port="$REDIS_PORT" &
