@@ -232,13 +232,11 @@ catalog_actor::behavior_type catalog_impl(catalog_pointer self, service_ref<book
           rp.deliver(b.error());
           return;
         }
-        ask(
-          self, self->state.inventory, ctx, adjust_stock{ctx, b->id, delta},
-          [self, rp](stock_level& lvl) mutable {
-            self->state.cache->set_available(lvl.book_id, lvl.available);
-            rp.deliver(std::move(lvl));
-          },
-          [rp](caf::error& err) mutable { rp.deliver(err); });
+        // The item answers the requester itself (and publishes its new level to us).
+        if (auto inventory = self->state.inventory.get())
+          rp.delegate(inventory, adjust_stock{ctx, b->id, delta});
+        else
+          rp.deliver(make_error(errc::unavailable, "", "the inventory is restarting"));
       });
       return rp;
     },

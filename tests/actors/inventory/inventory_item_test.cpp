@@ -47,6 +47,7 @@ struct fixture : test_coordinator_fixture<> {
     rt.shards = 4;
     rt.passivate_after = 60s;
     rt.wake_interval = 1h;
+    rt.store_timeout = 10s;
     rt.clock = [this] { return now_ms(); };
     inventory_item::settings items;
     items.default_ttl_ms = 60'000;
@@ -274,6 +275,26 @@ CAF_TEST(a failed write answers an error and keeps only what was durable) {
   CAF_CHECK_EQUAL(code_of(got->list[1]), errc::storage_unavailable);
   CAF_CHECK_EQUAL(code_of(got->list[2]), errc::storage_unavailable);
   CAF_CHECK_EQUAL(level_now().on_hand, 3);
+}
+
+CAF_TEST(a store that does not answer in time fails the command and a late answer is ignored) {
+  stock(3);
+  send(adjust_stock{{}, book, 4});
+  advance_time(9s);
+  sched.run();
+  CAF_CHECK_EQUAL(got->list.size(), 1u); // still waiting
+  advance_time(2s);
+  sched.run();
+  CAF_REQUIRE_EQUAL(got->list.size(), 2u);
+  CAF_CHECK_EQUAL(code_of(last()), errc::timeout); // "it may still complete"
+  // The store commits after all: the answer is ignored, the next activation sees the write.
+  commit();
+  CAF_CHECK_EQUAL(got->list.size(), 2u);
+  CAF_CHECK_EQUAL(level_now().on_hand, 7);
+  send(adjust_stock{{}, book, 1});
+  commit();
+  CAF_REQUIRE(last());
+  CAF_CHECK_EQUAL(last()->on_hand, 8);
 }
 
 CAF_TEST(activation starts from the latest snapshot) {
