@@ -55,7 +55,7 @@ EOF
 }
 
 # -- PostgreSQL ------------------------------------------------------------------------------
-PG_BIN=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1 || true)
+PG_BIN=""        # found after install_missing (PostgreSQL may not be installed yet)
 PG_USER=""        # the unprivileged account PostgreSQL runs as when we are root
 PG_DATA="$VAR/pg" # the cluster; a symlink when PostgreSQL's account cannot reach ./var
 PG_LOG="$VAR/log/postgres.log"
@@ -75,7 +75,11 @@ pg_prepare_dir() {
       local alt="/var/tmp/bookstore-pg-$(printf '%s' "$ROOT" | md5sum | cut -c1-12)"
       [ -L "$PG_DATA" ] || say "PostgreSQL's account cannot reach $VAR; its data lives in $alt"
       mkdir -p "$alt/data"
-      [ -L "$PG_DATA" ] || { rm -rf "$PG_DATA"; ln -s "$alt/data" "$PG_DATA"; }
+      if [ ! -L "$PG_DATA" ]; then
+        [ -f "$PG_DATA/PG_VERSION" ] && die "$PG_DATA holds a cluster PostgreSQL's account cannot reach; move ./var or make its parents traversable"
+        rm -rf "$PG_DATA"
+        ln -s "$alt/data" "$PG_DATA"
+      fi
       PG_LOG="$alt/postgres.log"
       chown "$PG_USER" "$alt"
     fi
@@ -89,8 +93,13 @@ pg_prepare_dir() {
   chmod 700 "$PG_DATA"
 }
 
-pg_start() {
+find_pg_bin() {
+  PG_BIN=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1 || true)
   [ -n "$PG_BIN" ] || die "PostgreSQL binaries not found under /usr/lib/postgresql"
+}
+
+pg_start() {
+  find_pg_bin
   pg_prepare_dir
   [ -f "$VAR/pg.port" ] || free_port 15432 >"$VAR/pg.port"
   PG_PORT=$(cat "$VAR/pg.port")
@@ -168,17 +177,17 @@ cmd_run() {
   local port="${BOOKSTORE_PORT:-$(free_port 8080)}"
   "$BUILD/bin/bookstore-node" --config-file="$ROOT/config/local.ini" \
     --gateway.port="$port" --postgres.dsn="$PG_DSN" --redis.port="$REDIS_PORT" &
-  local node=$!
-  trap 'kill -TERM $node 2>/dev/null; wait $node 2>/dev/null; stop_services' EXIT
+  NODE_PID=$!
+  trap 'kill -TERM "$NODE_PID" 2>/dev/null; wait "$NODE_PID" 2>/dev/null; stop_services' EXIT
   trap 'exit 130' INT TERM
   for _ in $(seq 300); do
-    kill -0 "$node" 2>/dev/null || die "the node stopped during start-up"
+    kill -0 "$NODE_PID" 2>/dev/null || die "the node stopped during start-up"
     curl -fs "http://127.0.0.1:$port/healthz" >/dev/null 2>&1 && break
     sleep 0.1
   done
   say "gateway ready on http://127.0.0.1:$port (Ctrl-C stops the node, PostgreSQL and Redis)"
   echo "http://127.0.0.1:$port"
-  wait "$node"
+  wait "$NODE_PID"
 }
 
 cmd_test() {
@@ -198,7 +207,11 @@ cmd_services() {
 }
 
 cmd_stop() {
-  [ -n "$PG_BIN" ] && [ -f "$PG_DATA/PG_VERSION" ] && { pg_prepare_dir; pg "$PG_BIN/pg_ctl" -D "$PG_DATA" -m fast stop || true; }
+  if [ -f "$PG_DATA/PG_VERSION" ]; then
+    find_pg_bin
+    pg_prepare_dir
+    pg "$PG_BIN/pg_ctl" -D "$PG_DATA" -m fast stop || true
+  fi
   [ -f "$VAR/redis.port" ] && redis-cli -h 127.0.0.1 -p "$(cat "$VAR/redis.port")" shutdown nosave 2>/dev/null || true
 }
 

@@ -26,7 +26,11 @@ struct call final : call_base {
     if (done)
       return;
     done = true;
-    cb(std::move(o));
+    // Let go of the callback (and the connection it holds) even if CAF keeps this call's
+    // response handler until an answer that may never come.
+    auto f = std::move(cb);
+    cb = nullptr;
+    f(std::move(o));
   }
   void expire() override {
     finish(outcome<Reply>::fail(

@@ -32,6 +32,9 @@ std::optional<std::vector<std::string>> read_strings(const nlohmann::json& obj,
                                                      size_t max_items, size_t max_len,
                                                      body_error& err);
 
+/// Text a client may send in a query value: valid UTF-8 without control characters.
+bool clean_text(std::string_view s);
+
 /// An ISBN-10 or ISBN-13 with a valid check digit, hyphens and spaces removed; nullopt otherwise.
 std::optional<std::string> normalize_isbn(std::string_view text);
 

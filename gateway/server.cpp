@@ -78,7 +78,8 @@ private:
       return fail(ec);
     if (parser_->is_done())
       return dispatch_request();
-    if (beast::iequals(parser_->get()[bhttp::field::expect], "100-continue")) {
+    if (parser_->get().version() >= 11
+        && beast::iequals(parser_->get()[bhttp::field::expect], "100-continue")) {
       // The body fits (an announced oversize body already failed with body_limit): ask for it.
       net::async_write(stream_, net::buffer(continue_line),
                        [self = shared_from_this()](beast::error_code ec2, size_t) {

@@ -73,6 +73,22 @@ int run_node(node_config& cfg) {
   std::unique_ptr<http::server> server;
   caf::actor_system sys{cfg};
   auto root = spawn_supervisor(sys, node_tree(sys, cfg));
+  // The tree starts its children asynchronously: listen only once every service is registered,
+  // so the first requests find them.
+  auto registered = [&sys] {
+    for (auto name : {names::snapshots, names::books, names::health, names::inventory,
+                      names::catalog})
+      if (!sys.registry().get(name))
+        return false;
+    return true;
+  };
+  for (int i = 0; i < 1000 && !registered(); ++i)
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  if (!registered()) {
+    std::fprintf(stderr, "bookstore-node: the supervision tree did not start\n");
+    caf::anon_send_exit(root, caf::exit_reason::user_shutdown);
+    return 1;
+  }
   auto backend = std::make_unique<http::caf_backend>(sys, sys.scheduler().num_workers());
   http::api api{*backend};
   server = std::make_unique<http::server>(gateway_settings(cfg),

@@ -30,4 +30,14 @@ void book_cache::set_available(const std::string& id, int64_t available) {
     it->second->available = available;
 }
 
+void book_cache::set_available_if_unknown(const std::string& id, int64_t available) {
+  if (auto it = index_.find(id); it != index_.end() && !it->second->available)
+    it->second->available = available;
+}
+
+void book_cache::forget_available(const std::string& id) {
+  if (auto it = index_.find(id); it != index_.end())
+    it->second->available.reset();
+}
+
 } // namespace bookstore

@@ -27,6 +27,11 @@ public:
   entry& put(const book& b);
   /// Records a published level for a cached book; ignored for books not in the cache.
   void set_available(const std::string& id, int64_t available);
+  /// Records a level the catalog asked for, unless a published one arrived meanwhile (published
+  /// levels come in commit order; an answer to a question may be older).
+  void set_available_if_unknown(const std::string& id, int64_t available);
+  /// Forgets the level of a book (its item was dropped).
+  void forget_available(const std::string& id);
   size_t size() const { return index_.size(); }
 
 private:

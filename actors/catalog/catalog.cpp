@@ -84,7 +84,7 @@ void deliver_view(catalog_pointer self, const request_ctx& ctx, book b,
   ask(
     self, self->state.inventory, ctx, get_stock{ctx, id},
     [self, rp, b = std::move(b)](stock_level& lvl) mutable {
-      self->state.cache->set_available(lvl.book_id, lvl.available);
+      self->state.cache->set_available_if_unknown(lvl.book_id, lvl.available);
       rp.deliver(book_view{b, lvl.available});
     },
     [rp](caf::error& err) mutable { rp.deliver(err); });
@@ -128,7 +128,7 @@ void deliver_page(catalog_pointer self, const request_ctx& ctx, std::vector<book
     ask(
       self, self->state.inventory, ctx, get_stock{ctx, j->page.items[i].info.id},
       [self, j, i](stock_level& lvl) {
-          self->state.cache->set_available(lvl.book_id, lvl.available);
+          self->state.cache->set_available_if_unknown(lvl.book_id, lvl.available);
           j->page.items[i].available = lvl.available;
           if (--j->pending == 0 && !j->failed)
             j->rp.deliver(std::move(j->page));
@@ -168,7 +168,7 @@ catalog_actor::behavior_type catalog_impl(catalog_pointer self, service_ref<book
       std::string after;
       if (!msg.cursor.empty()) {
         auto key = cursor::decode(msg.cursor);
-        if (!key)
+        if (!key || !ids::well_formed(*key, "bk"))
           return make_error(errc::invalid_request, "cursor", "cursor is not one this API issued");
         after = std::move(*key);
       }
@@ -241,6 +241,7 @@ catalog_actor::behavior_type catalog_impl(catalog_pointer self, service_ref<book
       return rp;
     },
     [self](stock_level& lvl) { self->state.cache->set_available(lvl.book_id, lvl.available); },
+    [self](stock_forgotten& msg) { self->state.cache->forget_available(msg.book_id); },
   };
 }
 

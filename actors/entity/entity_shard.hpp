@@ -20,7 +20,8 @@
 //   state_type (msgpack), settings, actor_type, commands (command_list<command<Msg, Reply>...>),
 //   entity_type, schema_version, id_of(msg), handle(state, msg, env, settings) -> expected<Reply>,
 //   wake_at(state) -> Unix ms or 0, on_wake(state, env, settings),
-//   on_durable(self, id, state, now, settings) (after a load and after each committed write).
+//   on_durable(self, id, state, now, settings) (after a load and after each committed write),
+//   on_dropped(self, id, settings).
 
 #include "actors/common/log.hpp"
 #include "actors/common/metrics.hpp"
@@ -46,14 +47,14 @@
 namespace bookstore::entity {
 
 using flush_atom = caf::atom_constant<caf::atom("eflush")>;
-using tick_atom = caf::atom_constant<caf::atom("etick")>;
+using tick_atom = caf::atom_constant<caf::atom("etick")>; ///< with the Unix ms it was set for
 using sweep_atom = caf::atom_constant<caf::atom("esweep")>;
 using store_check_atom = caf::atom_constant<caf::atom("echeck")>;
 
 /// The interface of a shard actor: the entity's own plus the runtime's timers.
 template <class Entity>
 using shard_actor = typename Entity::actor_type::template extend<
-  caf::reacts_to<flush_atom>, caf::reacts_to<tick_atom>, caf::reacts_to<sweep_atom>,
+  caf::reacts_to<flush_atom>, caf::reacts_to<tick_atom, int64_t>, caf::reacts_to<sweep_atom>,
   caf::reacts_to<store_check_atom>>;
 
 /// Stable across nodes and restarts (FNV-1a): the shard of an entity id.
@@ -102,7 +103,8 @@ struct shard_state {
   bool flush_scheduled = false;
   using deadline = std::pair<int64_t, std::string>;
   std::priority_queue<deadline, std::vector<deadline>, std::greater<deadline>> deadlines;
-  int64_t tick_at = 0;
+  int64_t tick_at = 0; ///< when the pending tick fires (0 = none)
+  bool in_tick = false;
   // Calls to the snapshot store in flight, oldest first. They go out without a CAF timeout: with
   // writes spread over many entities nearly every write is its own call, and a CAF request
   // timeout costs two events on CAF's clock thread (15% of a core at 12k writes/s here). One
@@ -148,18 +150,21 @@ struct shard_state {
     return it->second;
   }
 
-  void drop(const std::string& id, const caf::error& err) {
+  /// Drops the entity: every waiter gets `err`, except those of a write still in flight, which
+  /// get `in_flight_err` when given (that write may yet commit).
+  void drop(const std::string& id, const caf::error& err, const caf::error* in_flight_err = nullptr) {
     auto it = slots.find(id);
     if (it == slots.end())
       return;
     failures->inc();
+    Entity::on_dropped(self, id, es);
     // Take the slot out first: a waiter's answer must not find a half-dropped entity.
     auto busy = std::move(it->second.busy);
     slots.erase(it);
     active->add(-1);
     if (busy) {
       for (auto& w : busy->queued) w(&err);
-      for (auto& w : busy->in_flight_waiters) w(&err);
+      for (auto& w : busy->in_flight_waiters) w(in_flight_err != nullptr ? in_flight_err : &err);
       for (auto& w : busy->next_waiters) w(&err);
     }
   }
@@ -186,11 +191,20 @@ struct shard_state {
     if (w == 0)
       return;
     deadlines.emplace(w, id);
-    if (tick_at == 0 || w < tick_at) {
-      tick_at = w;
-      auto delay = std::max<int64_t>(0, w - now());
-      self->delayed_send(self, std::chrono::milliseconds(delay), tick_atom::value);
-    }
+    arm_tick();
+  }
+
+  /// Makes sure one tick is pending for the earliest deadline. A tick carries the time it was set
+  /// for; one that arrives after an earlier tick replaced it is ignored.
+  void arm_tick() {
+    if (in_tick || deadlines.empty())
+      return;
+    auto w = deadlines.top().first;
+    if (tick_at != 0 && tick_at <= w)
+      return;
+    tick_at = w;
+    auto delay = std::max<int64_t>(0, w - now());
+    self->delayed_send(self, std::chrono::milliseconds(delay), tick_atom::value, w);
   }
 
   void mark_dirty(const std::string& id, slot& s) {
@@ -230,7 +244,8 @@ struct shard_state {
       // Its state may be half-changed: drop it; the next message reloads the last snapshot.
       auto err = res.error();
       rp.deliver(err);
-      drop(id, err);
+      auto unknown = make_error(errc::timeout, id, "the entity failed while its write was pending");
+      drop(id, err, &unknown);
       return;
     }
     auto answer = [rp, res](const caf::error* err) mutable {
@@ -245,9 +260,12 @@ struct shard_state {
       mark_dirty(id, s);
       s.busy->next_waiters.emplace_back(std::move(answer));
       watch_deadline(id, s);
-    } else if (s.busy && (s.busy->in_flight || s.busy->dirty)) {
-      // It saw state that is not durable yet: answer once that state is.
+    } else if (s.busy && s.busy->dirty) {
+      // It saw changes that are not written yet: answer once the next write commits.
       s.busy->next_waiters.emplace_back(std::move(answer));
+    } else if (s.busy && s.busy->in_flight) {
+      // It saw exactly what the write in flight holds: answer once that write commits.
+      s.busy->in_flight_waiters.emplace_back(std::move(answer));
     } else {
       answer(nullptr);
     }
@@ -291,21 +309,23 @@ struct shard_state {
     watch_deadline(id, s);
   }
 
-  void on_tick() {
+  void on_tick(int64_t set_for) {
+    if (set_for != tick_at)
+      return; // replaced by an earlier tick
     auto t = now();
     tick_at = 0;
+    in_tick = true;
     while (!deadlines.empty() && deadlines.top().first <= t) {
-      auto id = deadlines.top().second;
+      auto [when, id] = deadlines.top();
       deadlines.pop();
       auto it = slots.find(id);
-      if (it != slots.end() && !(it->second.busy && it->second.busy->loading))
+      // Entries are dropped lazily: only the entity's current deadline counts.
+      if (it != slots.end() && it->second.wake_at == when
+          && !(it->second.busy && it->second.busy->loading))
         fire_due(id, it->second);
     }
-    if (!deadlines.empty() && (tick_at == 0 || deadlines.top().first < tick_at)) {
-      tick_at = deadlines.top().first;
-      self->delayed_send(self, std::chrono::milliseconds(std::max<int64_t>(0, tick_at - t)),
-                         tick_atom::value);
-    }
+    in_tick = false;
+    arm_tick();
   }
 
   void on_sweep() {
@@ -478,7 +498,7 @@ struct shard_state {
           if (!ids)
             return;
           for (size_t i = 0; i < ids->size(); ++i)
-            saved((*ids)[i], call, i < res.committed.size() && res.committed[i] != 0);
+            saved((*ids)[i], call, i < res.committed.size() ? res.committed[i] : save_failed);
         },
         [this, call](caf::error& err) {
           auto ids = close_call(call);
@@ -491,16 +511,28 @@ struct shard_state {
         });
   }
 
-  void saved(const std::string& id, uint64_t call, bool committed) {
+  void saved(const std::string& id, uint64_t call, uint8_t status) {
     auto it = slots.find(id);
     if (it == slots.end() || !it->second.busy || !it->second.busy->in_flight
         || it->second.busy->call != call)
       return;
-    if (!committed) {
-      log::warn(*log, "-", "{} {} lost a version race; dropping this activation",
-                Entity::entity_type, id);
-      drop(id, make_error(errc::version_conflict, id, "another activation wrote first"));
-      return;
+    switch (status) {
+      case save_committed:
+        break;
+      case save_conflict:
+        log::warn(*log, "-", "{} {} lost a version race; dropping this activation",
+                  Entity::entity_type, id);
+        drop(id, make_error(errc::version_conflict, id, "another activation wrote first"));
+        return;
+      case save_in_doubt: {
+        // Nobody knows whether it committed: say so (504), and reload what is durable.
+        auto doubt = make_error(errc::timeout, id, "the write may or may not have committed");
+        drop(id, doubt);
+        return;
+      }
+      default:
+        drop(id, make_error(errc::storage_unavailable, id, "the write failed"));
+        return;
     }
     auto& s = it->second;
     auto& b = *s.busy;
@@ -537,7 +569,7 @@ shard_behavior(typename shard_actor<Entity>::template stateful_pointer<shard_sta
     command_handler<Entity, Msgs, Replies>(self)...,
     [self](wake_entity& w) { self->state.on_wake(w.entity_id); },
     [self](flush_atom) { self->state.on_flush(); },
-    [self](tick_atom) { self->state.on_tick(); },
+    [self](tick_atom, int64_t set_for) { self->state.on_tick(set_for); },
     [self](store_check_atom) { self->state.on_store_check(); },
     [self](sweep_atom) {
       self->state.on_sweep();

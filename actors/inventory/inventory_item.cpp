@@ -112,7 +112,7 @@ caf::expected<stock_level> inventory_item::handle(state_type& st, const commit_r
   if (it == st.reservations.end())
     return make_error(errc::not_found, msg.order_id, "the order holds no reservation here");
   st.on_hand -= it->second.quantity;
-  st.committed.emplace(msg.order_id, it->second.expires_at + cfg.commit_memory_ms);
+  st.committed.emplace(msg.order_id, e.now_ms + cfg.commit_memory_ms);
   st.reservations.erase(it);
   e.changed = true;
   return level(msg.book_id, st);

@@ -32,8 +32,9 @@ struct inventory_item {
 
   struct settings {
     int64_t default_ttl_ms = 15 * 60 * 1000;
-    /// How long a committed order is remembered after its reservation would have expired.
-    int64_t commit_memory_ms = 60 * 60 * 1000;
+    /// How long a committed order is remembered (so a repeated commit is recognised). Kept short:
+    /// a best-seller's snapshot holds one entry per sale in this window.
+    int64_t commit_memory_ms = 10 * 60 * 1000;
     /// Told every durable stock level (the catalog's view of `available`); may be empty.
     service_ref<stock_watch_actor> watcher;
   };
@@ -71,6 +72,13 @@ struct inventory_item {
                          const settings& cfg) {
     if (auto w = cfg.watcher.get())
       self->send(w, visible_level(id, st, now));
+  }
+
+  /// Called by the runtime when it drops the entity: what it published may not hold.
+  template <class Self>
+  static void on_dropped(Self* self, const std::string& id, const settings& cfg) {
+    if (auto w = cfg.watcher.get())
+      self->send(w, stock_forgotten{id});
   }
 
   /// Sum of live reservations.

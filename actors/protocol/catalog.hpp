@@ -157,6 +157,8 @@ using catalog_actor = caf::typed_actor<caf::replies_to<get_book>::with<book_view
                                        caf::replies_to<change_stock>::with<stock_level>,
                                        /// A committed stock level published by an inventory
                                        /// item (see stock_watch_actor).
-                                       caf::reacts_to<stock_level>>;
+                                       caf::reacts_to<stock_level>,
+                                       /// An item was dropped: forget its published level.
+                                       caf::reacts_to<stock_forgotten>>;
 
 } // namespace bookstore

@@ -95,9 +95,22 @@ typename Inspector::result_type inspect(Inspector& f, release_reservation& x) {
   return f(caf::meta::type_name("release_reservation"), x.ctx, x.book_id, x.order_id);
 }
 
+/// An inventory item was dropped (a failed or doubtful write): the level last published for it
+/// may be wrong; readers must ask the item again.
+struct stock_forgotten {
+  std::string book_id;
+};
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, stock_forgotten& x) {
+  return f(caf::meta::type_name("stock_forgotten"), x.book_id);
+}
+
 /// Receives the stock level of an inventory item each time one becomes durable (after the item
-/// is loaded and after each committed change), so readers can answer without asking the item.
-using stock_watch_actor = caf::typed_actor<caf::reacts_to<stock_level>>;
+/// is loaded and after each committed change), so readers can answer without asking the item;
+/// and hears when an item was dropped.
+using stock_watch_actor
+  = caf::typed_actor<caf::reacts_to<stock_level>, caf::reacts_to<stock_forgotten>>;
 
 /// The inventory region: the interface of every inventory item, addressed by book id.
 using inventory_actor = caf::typed_actor<caf::replies_to<get_stock>::with<stock_level>,

@@ -41,8 +41,15 @@ struct save_snapshots {
   std::vector<snapshot> writes;
 };
 
-/// Per write of a save_snapshots, in order: 1 = committed, 0 = version conflict (another writer
-/// got there first; the entity must stop).
+/// What became of one write of a save_snapshots.
+enum save_status : uint8_t {
+  save_conflict = 0,  ///< another writer got there first: the entity must stop
+  save_committed = 1, ///< durable
+  save_failed = 2,    ///< not written (PostgreSQL failed before the commit)
+  save_in_doubt = 3,  ///< the connection broke during COMMIT: it may or may not be durable
+};
+
+/// Per write of a save_snapshots, in order: a save_status.
 struct save_result {
   std::vector<uint8_t> committed;
 };

@@ -21,6 +21,7 @@ void register_types(caf::actor_system_config& cfg) {
     .add_message_type<reserve_stock>("reserve_stock")
     .add_message_type<commit_reservation>("commit_reservation")
     .add_message_type<release_reservation>("release_reservation")
+    .add_message_type<stock_forgotten>("stock_forgotten")
     // snapshots
     .add_message_type<snapshot>("snapshot")
     .add_message_type<load_snapshots>("load_snapshots")

@@ -110,8 +110,8 @@ void list(backend& be, const request& req, responder done) {
   msg.ctx = context_of(req);
   for (auto [name, out] : {std::pair{"genre", &msg.genre}, std::pair{"author", &msg.author}}) {
     if (auto v = query_param(req.query, name)) {
-      if (v->empty() || v->size() > 200)
-        return done(invalid(name, std::string{name} + " must be 1..200 characters",
+      if (v->empty() || v->size() > 200 || !clean_text(*v))
+        return done(invalid(name, std::string{name} + " must be 1..200 characters of text",
                             req.request_id));
       *out = std::move(*v);
     }

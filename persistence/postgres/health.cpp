@@ -9,9 +9,15 @@ namespace bookstore {
 
 namespace {
 
+/// Probes that queued up while one was running (a dependency hanging up to its timeout) get the
+/// result of that one instead of each running again.
+constexpr auto reuse_result_for = std::chrono::seconds(1);
+
 struct health_state {
   std::unique_ptr<pg::lazy_connection> pg;
   std::unique_ptr<redis::client> redis;
+  health_report last;
+  std::chrono::steady_clock::time_point last_at{};
   static inline const char* name = "health";
 };
 
@@ -46,7 +52,13 @@ health_actor::behavior_type health_impl(health_actor::stateful_pointer<health_st
   self->state.redis = std::make_unique<redis::client>(s.redis_host, s.redis_port, s.redis_timeout);
   return {
     [self](probe_health) {
-      return health_report{check_postgres(self->state), check_redis(self->state)};
+      auto& st = self->state;
+      auto now = std::chrono::steady_clock::now();
+      if (now - st.last_at < reuse_result_for)
+        return st.last;
+      st.last = health_report{check_postgres(st), check_redis(st)};
+      st.last_at = std::chrono::steady_clock::now();
+      return st.last;
     },
   };
 }

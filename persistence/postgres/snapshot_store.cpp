@@ -50,24 +50,36 @@ struct writer_state {
   static inline const char* name = "snapshot_writer";
 };
 
-/// Commits `writes` in transactions of at most max_batch rows; returns per-write flags.
+/// Commits `writes` in transactions of at most max_batch rows; returns a save_status per write.
+/// A failed transaction fails only its own rows: earlier chunks stay committed, later ones are
+/// not tried.
 std::vector<uint8_t> commit_rows(writer_state& st, const std::vector<const snapshot*>& writes) {
-  std::vector<uint8_t> committed;
-  committed.reserve(writes.size());
+  std::vector<uint8_t> status(writes.size(), save_failed);
   for (size_t first = 0; first < writes.size(); first += st.max_batch) {
     auto last = std::min(writes.size(), first + st.max_batch);
     std::vector<const snapshot*> chunk{writes.begin() + static_cast<ptrdiff_t>(first),
                                        writes.begin() + static_cast<ptrdiff_t>(last)};
     auto started = std::chrono::steady_clock::now();
-    auto flags = pg::run(*st.conn, [&](pqxx::connection& c) {
-      return pg::save_snapshot_rows(c, chunk);
-    });
+    try {
+      auto flags = pg::run(*st.conn, [&](pqxx::connection& c) {
+        return pg::save_snapshot_rows(c, chunk);
+      });
+      std::copy(flags.begin(), flags.end(), status.begin() + static_cast<ptrdiff_t>(first));
+    } catch (const pqxx::in_doubt_error& e) {
+      log::warn(*st.log, "-", "snapshot commit in doubt: {}", e.what());
+      std::fill(status.begin() + static_cast<ptrdiff_t>(first),
+                status.begin() + static_cast<ptrdiff_t>(last), save_in_doubt);
+      st.conn->reset();
+      break;
+    } catch (const std::exception& e) {
+      log::warn(*st.log, "-", "snapshot commit failed: {}", e.what());
+      break;
+    }
     std::chrono::duration<double> took = std::chrono::steady_clock::now() - started;
     st.commit_seconds->observe(took.count());
     st.batch_size->observe(static_cast<double>(chunk.size()));
-    committed.insert(committed.end(), flags.begin(), flags.end());
   }
-  return committed;
+  return status;
 }
 
 void flush_writes(writer_state& st) {
@@ -84,23 +96,20 @@ void flush_writes(writer_state& st) {
         slot_of.push_back(static_cast<ptrdiff_t>(writes.size()));
         writes.push_back(&w);
       } else {
-        log::error(*st.log, "-", "{} {} written twice in one batch", w.entity_type, w.entity_id);
+        log::error(*st.log, "-", "{} {} written twice in one batch", w.entity_type,
+                   w.entity_id);
         slot_of.push_back(-1);
       }
     }
   }
-  try {
-    auto committed = commit_rows(st, writes);
-    size_t k = 0;
-    for (auto& p : batch) {
-      save_result res;
-      for (size_t i = 0; i < p.req.writes.size(); ++i, ++k)
-        res.committed.push_back(slot_of[k] < 0 ? 0 : committed[static_cast<size_t>(slot_of[k])]);
-      p.rp.deliver(std::move(res));
-    }
-  } catch (const std::exception& e) {
-    auto err = storage_error(e, *st.log, "snapshot commit");
-    for (auto& p : batch) p.rp.deliver(err);
+  auto status = commit_rows(st, writes);
+  size_t k = 0;
+  for (auto& p : batch) {
+    save_result res;
+    for (size_t i = 0; i < p.req.writes.size(); ++i, ++k)
+      res.committed.push_back(slot_of[k] < 0 ? uint8_t{save_conflict}
+                                             : status[static_cast<size_t>(slot_of[k])]);
+    p.rp.deliver(std::move(res));
   }
 }
 

@@ -230,7 +230,8 @@ CAF_TEST(list parameters are checked) {
   CAF_CHECK_EQUAL(be.listed->genre, "Science Fiction");
   CAF_CHECK_EQUAL(be.listed->author, "A B");
   CAF_CHECK_EQUAL(be.listed->limit, 100);
-  for (auto q : {"limit=0", "limit=101", "limit=abc", "limit=-1", "limit=", "genre="})
+  for (auto q : {"limit=0", "limit=101", "limit=abc", "limit=-1", "limit=", "genre=",
+                 "genre=%FF", "author=%C3", "author=a%00b", "genre=%ED%A0%80"})
     CAF_CHECK_EQUAL(error_field(call("GET", std::string{"/v1/books?"} + q), "code"),
                     "invalid_request");
   CAF_CHECK_EQUAL(call("GET", "/v1/books").status, 200);

@@ -126,12 +126,30 @@ CAF_TEST(pages link with opaque cursors and refuse forged ones) {
   CAF_REQUIRE_EQUAL(second->items.size(), 1u);
   CAF_CHECK_EQUAL(second->items[0].info.id, "bk_c");
   CAF_CHECK(second->next_cursor.empty());
-  for (auto forged : {"bk_b", "!!!", "YWJj"}) {
+  // "YzE6_w" is the cursor encoding of "c1:\xff": our prefix, but not a book id.
+  for (auto forged : {"bk_b", "!!!", "YWJj", "YzE6_w"}) {
     auto bad = ask<book_page>(list_books{{}, "", "", forged, 2});
     CAF_REQUIRE(!bad);
     CAF_CHECK_EQUAL(describe(bad.error()).code, errc::invalid_request);
   }
   CAF_CHECK_EQUAL(cursor::decode(cursor::encode("bk_x")).value_or(""), "bk_x");
+}
+
+CAF_TEST(published levels answer reads until the item is dropped) {
+  CAF_REQUIRE(ask<book_view>(get_book{{}, "bk_a"}));
+  auto asked = inventory_state_().touched.size();
+  self->send(catalog, stock_level{"bk_a", 40, 0, 40}); // published after a commit
+  sched.run();
+  auto got = ask<book_view>(get_book{{}, "bk_a"});
+  CAF_REQUIRE(got);
+  CAF_CHECK_EQUAL(got->available, 40);
+  CAF_CHECK_EQUAL(inventory_state_().touched.size(), asked); // nobody asked the item
+  self->send(catalog, stock_forgotten{"bk_a"});
+  sched.run();
+  got = ask<book_view>(get_book{{}, "bk_a"});
+  CAF_REQUIRE(got);
+  CAF_CHECK_EQUAL(got->available, 7); // asked the item again
+  CAF_CHECK_EQUAL(inventory_state_().touched.size(), asked + 1);
 }
 
 CAF_TEST(stock changes go to the inventory item of an existing book) {

@@ -251,6 +251,22 @@ CAF_TEST(changes made while a write is in flight share the next write) {
   CAF_CHECK_EQUAL(stored_state().on_hand, 4);
 }
 
+CAF_TEST(commands that change nothing during a write are answered by that write) {
+  stock(2);
+  send(adjust_stock{{}, book, 3});              // in flight; nothing changes after it
+  send(get_stock{{}, book});                    // saw the state the write holds
+  send(reserve_stock{{}, book, "ord_a", 99, 0}); // refused, having seen that state
+  CAF_CHECK_EQUAL(got->list.size(), 1u);
+  commit();
+  CAF_REQUIRE_EQUAL(got->list.size(), 4u);
+  CAF_CHECK_EQUAL(got->list[2]->on_hand, 5);
+  CAF_CHECK_EQUAL(code_of(got->list[3]), errc::insufficient_stock);
+  CAF_CHECK_EQUAL(store_state().pending.size(), 0u); // and no write is left to wait for
+  // With nothing in flight, answers come at once.
+  send(get_stock{{}, book});
+  CAF_CHECK_EQUAL(got->list.size(), 5u);
+}
+
 CAF_TEST(a lost version race drops the entity and the next message reloads it) {
   stock(3);
   // Another activation wrote version 2 behind our back.
