@@ -154,6 +154,9 @@ catalog_actor::behavior_type catalog_impl(catalog_pointer self, service_ref<book
   st.settings = settings;
   return {
     [self](get_book& msg) -> caf::result<book_view> {
+      // Warm path: the book and its published level are both in memory.
+      if (auto* hit = self->state.cache->find(msg.book_id); hit && hit->available)
+        return book_view{hit->info, *hit->available};
       auto rp = self->make_response_promise<book_view>();
       auto ctx = msg.ctx;
       with_book(self, ctx, msg.book_id, [self, ctx, rp](caf::expected<book> b) mutable {
