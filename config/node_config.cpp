@@ -14,7 +14,9 @@ namespace bookstore {
 node_config::node_config() {
   // One scheduler thread per core (CAF's default is at least 4); files and flags may override.
   set("scheduler.max-threads", static_cast<size_t>(std::max(1u, std::thread::hardware_concurrency())));
-  opt_group{custom_options_, "node"}.add(node_id, "id", "unique id of this node in the cluster");
+  opt_group{custom_options_, "node"}
+    .add(node_id, "id", "unique id of this node in the cluster")
+    .add(node_mode, "mode", "local (secrets may be generated) or production");
   opt_group{custom_options_, "gateway"}
     .add(gateway_host, "host", "address the HTTP gateway binds")
     .add(gateway_port, "port", "HTTP port (0 = any free port)")
@@ -29,12 +31,34 @@ node_config::node_config() {
   opt_group{custom_options_, "redis"}
     .add(redis_host, "host", "Redis host")
     .add(redis_port, "port", "Redis port")
-    .add(redis_timeout, "timeout", "connect and command timeout");
+    .add(redis_timeout, "timeout", "connect and command timeout")
+    .add(redis_prefix, "prefix", "prefix of this deployment's Redis keys and streams");
   opt_group{custom_options_, "inventory"}
     .add(inventory_passivate_after, "passivate-after", "idle inventory items leave memory after")
     .add(inventory_reservation_ttl, "reservation-ttl", "default lifetime of a reservation")
     .add(inventory_wake_interval, "wake-interval", "how often due reservations are looked up")
     .add(inventory_shards, "shards", "number of shards entity ids hash into");
+  opt_group{custom_options_, "auth"}
+    .add(auth_jwt_secret, "jwt-secret", "HS256 key of access tokens (required outside local mode)")
+    .add(auth_mfa_key, "mfa-key", "64 hex characters: AES-256 key of stored TOTP secrets")
+    .add(auth_bcrypt_cost, "bcrypt-cost", "bcrypt cost of new password hashes (4..31)")
+    .add(auth_hash_threads, "hash-threads", "threads of the accounts service (bcrypt, SQL)")
+    .add(auth_access_ttl, "access-ttl", "lifetime of access tokens")
+    .add(auth_refresh_ttl, "refresh-ttl", "lifetime of a session without refresh")
+    .add(auth_bootstrap_admin_email, "bootstrap-admin-email", "admin created at start if missing")
+    .add(auth_bootstrap_admin_password, "bootstrap-admin-password", "its password")
+    .add(auth_deletion_grace, "deletion-grace", "time between DELETE /v1/me and the purge")
+    .add(auth_purge_interval, "purge-interval", "how often due purges are looked for");
+  opt_group{custom_options_, "sessions"}.add(sessions_passivate_after, "passivate-after",
+                                             "idle sessions leave memory after");
+  opt_group{custom_options_, "rate-limit"}
+    .add(rate_limit_requests, "requests", "requests per client IP per window")
+    .add(rate_limit_window, "window", "length of a rate-limit window")
+    .add(rate_limit_trusted_proxies, "trusted-proxies",
+         "comma-separated proxy addresses whose X-Forwarded-For is believed");
+  opt_group{custom_options_, "avatars"}
+    .add(avatars_dir, "dir", "directory of profile pictures")
+    .add(avatars_max_bytes, "max-bytes", "largest picture accepted");
   opt_group{custom_options_, "catalog"}.add(catalog_cache_size, "cache-size",
                                             "books kept in the catalog's memory cache");
   opt_group{custom_options_, "supervision"}
@@ -120,9 +144,46 @@ std::string node_config::check() const {
     return fail("inventory.wake-interval", "must be at least 100ms");
   if (supervision_max_restarts < 1)
     return fail("supervision.max-restarts", "must be at least 1");
+  if (node_mode != "local" && node_mode != "production")
+    return fail("node.mode", "must be local or production");
+  if (auth_bcrypt_cost < 4 || auth_bcrypt_cost > 31)
+    return fail("auth.bcrypt-cost", "must be 4..31");
+  if (auth_hash_threads < 1 || auth_hash_threads > 64)
+    return fail("auth.hash-threads", "must be 1..64");
+  if (auth_access_ttl < std::chrono::seconds(10))
+    return fail("auth.access-ttl", "must be at least 10s");
+  if (auth_refresh_ttl < auth_access_ttl)
+    return fail("auth.refresh-ttl", "must be at least auth.access-ttl");
+  if (auth_purge_interval < std::chrono::milliseconds(100))
+    return fail("auth.purge-interval", "must be at least 100ms");
+  if (auth_bootstrap_admin_email.empty() != auth_bootstrap_admin_password.empty())
+    return fail("auth.bootstrap-admin-password", "and auth.bootstrap-admin-email go together");
+  if (!auth_bootstrap_admin_password.empty() && auth_bootstrap_admin_password.size() < 8)
+    return fail("auth.bootstrap-admin-password", "must be at least 8 characters");
+  if (rate_limit_requests < 1)
+    return fail("rate-limit.requests", "must be at least 1");
+  if (rate_limit_window < std::chrono::seconds(1))
+    return fail("rate-limit.window", "must be at least 1s");
+  if (redis_prefix.empty() || redis_prefix.find(':') != std::string::npos)
+    return fail("redis.prefix", "must be non-empty and without ':'");
+  if (avatars_dir.empty())
+    return fail("avatars.dir", "must not be empty");
+  if (avatars_max_bytes < 1024 || avatars_max_bytes > 64 * 1024 * 1024)
+    return fail("avatars.max-bytes", "must be 1024..67108864");
+  if (!auth_mfa_key.empty()
+      && (auth_mfa_key.size() != 64
+          || auth_mfa_key.find_first_not_of("0123456789abcdefABCDEF") != std::string::npos))
+    return fail("auth.mfa-key", "must be 64 hex characters (32 bytes)");
   static const char* levels[] = {"trace", "debug", "info", "warn", "error", "off"};
   if (std::find(std::begin(levels), std::end(levels), log_level) == std::end(levels))
     return fail("log.level", "must be one of trace, debug, info, warn, error, off");
+  // Secrets last: a typo elsewhere is named first.
+  if (!local_mode() && auth_jwt_secret.empty())
+    return fail("auth.jwt-secret", "must be set outside local mode (node.mode=local)");
+  if (!auth_jwt_secret.empty() && auth_jwt_secret.size() < 32)
+    return fail("auth.jwt-secret", "must be at least 32 characters");
+  if (!local_mode() && auth_mfa_key.empty())
+    return fail("auth.mfa-key", "must be set outside local mode (node.mode=local)");
   return {};
 }
 

@@ -14,6 +14,7 @@ namespace bookstore {
 struct node_config : caf::actor_system_config {
   // [node]
   std::string node_id = "node-1";
+  std::string node_mode = "production"; ///< "local" allows generated secrets
   // [gateway]
   std::string gateway_host = "127.0.0.1";
   uint16_t gateway_port = 8080;
@@ -29,11 +30,33 @@ struct node_config : caf::actor_system_config {
   std::string redis_host = "127.0.0.1";
   uint16_t redis_port = 6379;
   caf::timespan redis_timeout = std::chrono::milliseconds(500);
+  std::string redis_prefix = "bookstore"; ///< of every key and stream this deployment uses
   // [inventory]
   caf::timespan inventory_passivate_after = std::chrono::minutes(5);
   caf::timespan inventory_reservation_ttl = std::chrono::minutes(15);
   caf::timespan inventory_wake_interval = std::chrono::seconds(30);
   size_t inventory_shards = 1024;
+  // [auth]
+  std::string auth_jwt_secret;
+  std::string auth_mfa_key; ///< 64 hex characters (AES-256)
+  std::string mfa_key_bytes; ///< not an option: auth.mfa-key decoded by the node at start
+  size_t auth_bcrypt_cost = 12;
+  size_t auth_hash_threads = 2;
+  caf::timespan auth_access_ttl = std::chrono::minutes(15);
+  caf::timespan auth_refresh_ttl = std::chrono::hours(24 * 30);
+  std::string auth_bootstrap_admin_email;
+  std::string auth_bootstrap_admin_password;
+  caf::timespan auth_deletion_grace = std::chrono::hours(24 * 30);
+  caf::timespan auth_purge_interval = std::chrono::hours(1);
+  // [sessions]
+  caf::timespan sessions_passivate_after = std::chrono::minutes(5);
+  // [rate-limit]
+  size_t rate_limit_requests = 2000;
+  caf::timespan rate_limit_window = std::chrono::minutes(5);
+  std::string rate_limit_trusted_proxies; ///< comma-separated IP addresses
+  // [avatars]
+  std::string avatars_dir = "var/avatars";
+  size_t avatars_max_bytes = 2 * 1024 * 1024;
   // [catalog]
   size_t catalog_cache_size = 200000;
   // [supervision]
@@ -50,6 +73,8 @@ struct node_config : caf::actor_system_config {
 
   /// Checks what `parse` left in `content`: unknown keys, mistyped values, bad ranges.
   std::string check() const;
+
+  bool local_mode() const { return node_mode == "local"; }
 };
 
 } // namespace bookstore

@@ -13,7 +13,7 @@ VAR="$ROOT/var"
 BUILD="${BUILD_DIR:-$ROOT/build}"
 PACKAGES=(cmake ninja-build ccache g++ pkg-config libcaf-dev libboost-dev libpqxx-dev
   libhiredis-dev libmsgpack-cxx-dev libspdlog-dev libssl-dev nlohmann-json3-dev postgresql
-  redis-server python3 curl libjemalloc-dev)
+  redis-server python3 curl libjemalloc-dev libjwt-dev liboath-dev libcrypt-dev)
 
 say() { printf 'dev.sh: %s\n' "$*" >&2; }
 die() { say "$*"; exit 1; }
@@ -168,6 +168,13 @@ services() {
   redis_start
 }
 
+# A random secret kept under ./var (hex of $2 bytes), so tokens and MFA enrolments of the local
+# node survive its restarts. Never printed.
+local_secret() {
+  [ -s "$VAR/$1" ] && return
+  (umask 077 && head -c "$2" /dev/urandom | od -An -tx1 | tr -d ' \n' >"$VAR/$1")
+}
+
 # -- commands --------------------------------------------------------------------------------
 cmd_run() {
   services
@@ -175,8 +182,12 @@ cmd_run() {
   build
   "$BUILD/bin/bookstore-seed" --dsn="$PG_DSN" --books="${BOOKSTORE_BOOKS:-10000}" --if-empty >&2
   local port="${BOOKSTORE_PORT:-$(free_port 8080)}"
+  local_secret jwt.secret 48
+  local_secret mfa.key 32
   "$BUILD/bin/bookstore-node" --config-file="$ROOT/config/local.ini" \
-    --gateway.port="$port" --postgres.dsn="$PG_DSN" --redis.port="$REDIS_PORT" &
+    --gateway.port="$port" --postgres.dsn="$PG_DSN" --redis.port="$REDIS_PORT" \
+    --auth.jwt-secret="$(cat "$VAR/jwt.secret")" --auth.mfa-key="$(cat "$VAR/mfa.key")" \
+    --avatars.dir="$VAR/avatars" &
   NODE_PID=$!
   trap 'kill -TERM "$NODE_PID" 2>/dev/null; wait "$NODE_PID" 2>/dev/null; stop_services' EXIT
   trap 'exit 130' INT TERM

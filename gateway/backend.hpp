@@ -4,9 +4,11 @@
 // (caf_backend) turns each into a typed request with the request's deadline; tests use a fake.
 // Callbacks may run on any thread.
 
+#include "actors/protocol/accounts.hpp"
 #include "actors/protocol/catalog.hpp"
 #include "actors/protocol/errc.hpp"
 #include "actors/protocol/health.hpp"
+#include "actors/protocol/session.hpp"
 
 #include <functional>
 #include <optional>
@@ -35,6 +37,34 @@ public:
   virtual void ask(update_book msg, callback<book_view> cb) = 0;
   virtual void ask(change_stock msg, callback<stock_level> cb) = 0;
   virtual void ask(probe_health msg, int64_t deadline_ms, callback<health_report> cb) = 0;
+
+  // Accounts and sessions. A backend without them (route tests of other families) answers
+  // `unavailable`.
+  virtual void ask(register_user, callback<user_view> cb) { unsupported(cb); }
+  virtual void ask(login_user, callback<login_grant> cb) { unsupported(cb); }
+  virtual void ask(refresh_login, callback<login_grant> cb) { unsupported(cb); }
+  virtual void ask(get_user, callback<user_view> cb) { unsupported(cb); }
+  virtual void ask(update_user, callback<user_view> cb) { unsupported(cb); }
+  virtual void ask(setup_mfa, callback<mfa_enrollment> cb) { unsupported(cb); }
+  virtual void ask(enable_mfa, callback<user_view> cb) { unsupported(cb); }
+  virtual void ask(delete_user, callback<deletion_receipt> cb) { unsupported(cb); }
+  virtual void ask(export_user, callback<user_export> cb) { unsupported(cb); }
+  virtual void ask(put_avatar, callback<avatar> cb) { unsupported(cb); }
+  virtual void ask(get_avatar, callback<avatar> cb) { unsupported(cb); }
+  virtual void ask(end_session, callback<session_view> cb) { unsupported(cb); }
+  virtual void ask(check_session, callback<session_view> cb) { unsupported(cb); }
+  virtual void ask(get_cart, callback<cart_contents> cb) { unsupported(cb); }
+  virtual void ask(set_cart_item, callback<cart_contents> cb) { unsupported(cb); }
+  virtual void ask(remove_cart_item, callback<cart_contents> cb) { unsupported(cb); }
+  virtual void ask(clear_cart, callback<cart_contents> cb) { unsupported(cb); }
+  /// Appends to the audit log; nobody waits for it.
+  virtual void tell(audit_entry) {}
+
+private:
+  template <class T>
+  static void unsupported(callback<T>& cb) {
+    cb(outcome<T>::fail({errc::unavailable, "", "not served by this backend"}));
+  }
 };
 
 } // namespace bookstore::http

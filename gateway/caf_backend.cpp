@@ -177,6 +177,37 @@ void caf_backend::ask(change_stock msg, callback<stock_level> cb) {
   impl_->call<catalog_actor, stock_level>(names::catalog, std::move(msg), deadline, std::move(cb));
 }
 
+#define BOOKSTORE_ASK(Msg, Reply, Handle, Name)                                              \
+  void caf_backend::ask(Msg msg, callback<Reply> cb) {                                         \
+    auto deadline = deadline_of(msg.ctx);                                                      \
+    impl_->call<Handle, Reply>(Name, std::move(msg), deadline, std::move(cb));                 \
+  }
+
+BOOKSTORE_ASK(register_user, user_view, accounts_actor, names::accounts)
+BOOKSTORE_ASK(login_user, login_grant, accounts_actor, names::accounts)
+BOOKSTORE_ASK(refresh_login, login_grant, accounts_actor, names::accounts)
+BOOKSTORE_ASK(get_user, user_view, accounts_actor, names::accounts)
+BOOKSTORE_ASK(update_user, user_view, accounts_actor, names::accounts)
+BOOKSTORE_ASK(setup_mfa, mfa_enrollment, accounts_actor, names::accounts)
+BOOKSTORE_ASK(enable_mfa, user_view, accounts_actor, names::accounts)
+BOOKSTORE_ASK(delete_user, deletion_receipt, accounts_actor, names::accounts)
+BOOKSTORE_ASK(export_user, user_export, accounts_actor, names::accounts)
+BOOKSTORE_ASK(put_avatar, avatar, accounts_actor, names::accounts)
+BOOKSTORE_ASK(get_avatar, avatar, accounts_actor, names::accounts)
+BOOKSTORE_ASK(end_session, session_view, session_actor, names::sessions)
+BOOKSTORE_ASK(check_session, session_view, session_actor, names::sessions)
+BOOKSTORE_ASK(get_cart, cart_contents, session_actor, names::sessions)
+BOOKSTORE_ASK(set_cart_item, cart_contents, session_actor, names::sessions)
+BOOKSTORE_ASK(remove_cart_item, cart_contents, session_actor, names::sessions)
+BOOKSTORE_ASK(clear_cart, cart_contents, session_actor, names::sessions)
+
+#undef BOOKSTORE_ASK
+
+void caf_backend::tell(audit_entry entry) {
+  if (auto target = impl_->sys.registry().get<accounts_actor>(names::accounts))
+    caf::anon_send(target, std::move(entry));
+}
+
 void caf_backend::ask(probe_health msg, int64_t deadline_ms, callback<health_report> cb) {
   impl_->call<health_actor, health_report>(names::health, msg, deadline_ms, std::move(cb));
 }

@@ -24,6 +24,24 @@ public:
   void ask(update_book msg, callback<book_view> cb) override;
   void ask(change_stock msg, callback<stock_level> cb) override;
   void ask(probe_health msg, int64_t deadline_ms, callback<health_report> cb) override;
+  void ask(register_user msg, callback<user_view> cb) override;
+  void ask(login_user msg, callback<login_grant> cb) override;
+  void ask(refresh_login msg, callback<login_grant> cb) override;
+  void ask(get_user msg, callback<user_view> cb) override;
+  void ask(update_user msg, callback<user_view> cb) override;
+  void ask(setup_mfa msg, callback<mfa_enrollment> cb) override;
+  void ask(enable_mfa msg, callback<user_view> cb) override;
+  void ask(delete_user msg, callback<deletion_receipt> cb) override;
+  void ask(export_user msg, callback<user_export> cb) override;
+  void ask(put_avatar msg, callback<avatar> cb) override;
+  void ask(get_avatar msg, callback<avatar> cb) override;
+  void ask(end_session msg, callback<session_view> cb) override;
+  void ask(check_session msg, callback<session_view> cb) override;
+  void ask(get_cart msg, callback<cart_contents> cb) override;
+  void ask(set_cart_item msg, callback<cart_contents> cb) override;
+  void ask(remove_cart_item msg, callback<cart_contents> cb) override;
+  void ask(clear_cart msg, callback<cart_contents> cb) override;
+  void tell(audit_entry entry) override;
 
 private:
   struct impl;

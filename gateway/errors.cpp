@@ -15,7 +15,7 @@ response error_response(int status, std::string_view code, std::string_view mess
   response res;
   res.status = status;
   res.body = w.take();
-  if (status == 503 || status == 429)
+  if (status == 503)
     res.headers.emplace_back("Retry-After", "1");
   return res;
 }
@@ -23,6 +23,15 @@ response error_response(int status, std::string_view code, std::string_view mess
 response invalid(std::string_view field, std::string_view message, std::string_view request_id) {
   return error_response(400, "invalid_request", message, request_id,
                         {{"field", std::string{field}}});
+}
+
+response with_challenge(response res) {
+  res.headers.emplace_back("WWW-Authenticate", "Bearer");
+  return res;
+}
+
+response unauthenticated(std::string_view message, std::string_view request_id) {
+  return with_challenge(error_response(401, "unauthenticated", message, request_id));
 }
 
 response from_error(const error_info& err, std::string_view rid) {
@@ -44,6 +53,22 @@ response from_error(const error_info& err, std::string_view rid) {
     case errc::isbn_taken:
       return error_response(409, "isbn_taken", msg("another book has this ISBN"), rid,
                             {{"field", "isbn"}});
+    case errc::unauthenticated:
+      return unauthenticated(msg("authentication required"), rid);
+    case errc::invalid_credentials:
+      return with_challenge(
+        error_response(401, "invalid_credentials", "wrong email or password", rid));
+    case errc::mfa_required:
+      return with_challenge(
+        error_response(401, "mfa_required", msg("an MFA code is required"), rid));
+    case errc::invalid_mfa_code:
+      return with_challenge(
+        error_response(401, "invalid_mfa_code", msg("the MFA code is not valid"), rid));
+    case errc::email_taken:
+      return error_response(409, "email_taken", msg("an account with this email exists"), rid,
+                            {{"field", "email"}});
+    case errc::forbidden:
+      return error_response(403, "forbidden", msg("not allowed"), rid);
     case errc::version_conflict:
     case errc::storage_unavailable:
     case errc::unavailable:

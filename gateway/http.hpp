@@ -11,6 +11,16 @@
 
 namespace bookstore::http {
 
+/// Who sent a request with a valid access token.
+struct caller {
+  std::string user_id;
+  std::string session_id;
+  std::vector<std::string> roles;
+  std::string jti;
+  int64_t token_exp = 0; ///< Unix seconds
+  std::string token;     ///< the bearer token itself
+};
+
 struct request {
   std::string method; ///< "GET", "POST", ...
   std::string path;   ///< without the query
@@ -20,6 +30,12 @@ struct request {
   std::string body;
   std::string request_id;
   int64_t deadline_ms = 0; ///< Unix ms
+  std::string peer_ip;       ///< the socket's peer
+  std::string authorization; ///< the Authorization header, as sent
+  std::string forwarded_for; ///< the X-Forwarded-For header, as sent
+  // Filled by the API before the route runs:
+  std::string client_ip; ///< peer, or X-Forwarded-For's last hop when the peer is a trusted proxy
+  caller who;            ///< the authenticated caller of a route that needs one
 };
 
 struct response {

@@ -2,9 +2,11 @@
 
 #include "actors/common/log.hpp"
 #include "actors/common/metrics.hpp"
+#include "actors/common/time.hpp"
 #include "gateway/errors.hpp"
 #include "gateway/routes/routes.hpp"
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <memory>
@@ -54,10 +56,42 @@ std::string media_type(std::string_view content_type) {
   return out;
 }
 
-api::api(backend& be) : log_(log::get("gateway")) {
+api::api(backend& be, auth::gate& gate) : gate_(gate), log_(log::get("gateway")) {
   add_operation_routes(router_, be);
   add_book_routes(router_, be);
+  add_auth_routes(router_, be, gate);
+  add_me_routes(router_, be, gate);
+  add_cart_routes(router_, be);
 }
+
+std::optional<response> api::authorize(request& req, const route& r) {
+  auto v = gate_.authenticate(req.authorization, unix_ms_now() / 1000, req.who);
+  switch (v) {
+    case auth::verdict::ok:
+      break;
+    case auth::verdict::missing:
+      return unauthenticated("this needs a bearer token (Authorization: Bearer …)",
+                             req.request_id);
+    case auth::verdict::invalid:
+      return unauthenticated("the token is malformed, expired or not ours", req.request_id);
+    case auth::verdict::revoked:
+      return unauthenticated("the session was ended", req.request_id);
+  }
+  auto& roles = req.who.roles;
+  if (r.doc.role != "customer" && std::find(roles.begin(), roles.end(), r.doc.role) == roles.end())
+    return error_response(403, "forbidden", "this needs the " + r.doc.role + " role",
+                          req.request_id);
+  return std::nullopt;
+}
+
+namespace {
+
+/// Probes and scrapes are not client traffic: never limited, never counted.
+bool exempt_from_limit(const std::string& path) {
+  return path == "/healthz" || path == "/readyz" || path == "/metrics";
+}
+
+} // namespace
 
 void api::handle(request req, responder done) {
   auto started = std::chrono::steady_clock::now();
@@ -65,11 +99,19 @@ void api::handle(request req, responder done) {
   const route* r = m.found;
   // Every answer leaves through here: request id, metrics, and a log line for server errors.
   auto answered = std::make_shared<std::atomic<bool>>(false);
-  auto finish = [this, r, method = req.method, rid = req.request_id, started, answered,
+  req.client_ip = gate_.client_ip(req.peer_ip, req.forwarded_for);
+  std::optional<auth::rate_decision> limit;
+  if (gate_.limits() && !exempt_from_limit(req.path))
+    limit = gate_.limit(req.client_ip, unix_ms_now());
+  auto finish = [this, r, method = req.method, rid = req.request_id, started, answered, limit,
                  done = std::move(done)](response res) {
     if (answered->exchange(true))
       return; // a route that answered and then threw: the first answer stands
     res.headers.emplace_back("X-Request-Id", rid);
+    if (limit) {
+      res.headers.emplace_back("RateLimit-Limit", std::to_string(limit->limit));
+      res.headers.emplace_back("RateLimit-Remaining", std::to_string(limit->remaining));
+    }
     std::chrono::duration<double> took = std::chrono::steady_clock::now() - started;
     metrics_of(r).latency->observe(took.count());
     counter_of(r, method, res.status).inc();
@@ -82,6 +124,13 @@ void api::handle(request req, responder done) {
                  took.count() * 1000);
     done(std::move(res));
   };
+  if (limit && !limit->allowed) {
+    auto res = error_response(429, "rate_limited",
+                              "too many requests from this address; try again later",
+                              req.request_id);
+    res.headers.emplace_back("Retry-After", std::to_string(limit->retry_after_s));
+    return finish(std::move(res));
+  }
   if (m.kind == router::outcome::not_found)
     return finish(error_response(404, "not_found", "no such resource", req.request_id));
   if (m.kind == router::outcome::method_not_allowed) {
@@ -91,10 +140,21 @@ void api::handle(request req, responder done) {
     res.headers.emplace_back("Allow", m.allow);
     return finish(std::move(res));
   }
-  if (req.has_body && media_type(req.content_type) != "application/json")
-    return finish(error_response(415, "unsupported_media_type",
-                                 "request bodies must be Content-Type: application/json",
-                                 req.request_id));
+  if (!r->doc.role.empty())
+    if (auto refused = authorize(req, *r))
+      return finish(std::move(*refused));
+  if (req.has_body) {
+    auto type = media_type(req.content_type);
+    auto& allowed = r->doc.body_types;
+    if (allowed.empty() ? type != "application/json"
+                        : std::find(allowed.begin(), allowed.end(), type) == allowed.end())
+      return finish(error_response(415, "unsupported_media_type",
+                                   allowed.empty()
+                                     ? "request bodies must be Content-Type: application/json"
+                                     : "this takes Content-Type " + allowed.front() + " or "
+                                         + allowed.back(),
+                                   req.request_id));
+  }
   try {
     r->fn(req, m.values, finish);
   } catch (const std::exception& e) {

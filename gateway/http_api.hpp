@@ -4,18 +4,20 @@
 // X-Request-Id on every answer, and a last line of defence that turns a bug into a logged 500
 // instead of a crash.
 
+#include "gateway/auth/gate.hpp"
 #include "gateway/backend.hpp"
 #include "gateway/router.hpp"
 
 #include <spdlog/logger.h>
 
 #include <memory>
+#include <optional>
 
 namespace bookstore::http {
 
 class api {
 public:
-  explicit api(backend& be);
+  api(backend& be, auth::gate& gate);
 
   /// Handles one request (request_id and deadline already set); `done` gets the answer once,
   /// possibly from another thread.
@@ -24,6 +26,10 @@ public:
   const router& table() const { return router_; }
 
 private:
+  /// The caller of `req` for a route that needs one, or the 401/403 that refuses it.
+  std::optional<response> authorize(request& req, const route& r);
+
+  auth::gate& gate_;
   router router_;
   std::shared_ptr<spdlog::logger> log_;
 };

@@ -85,6 +85,85 @@ json schemas() {
        {{"status", {{"type", "string"}}},
         {"checks", {{"type", "object"}, {"additionalProperties", {{"type", "string"}}}}}}}}},
     {"Error", error},
+    {"User",
+     {{"type", "object"},
+      {"properties",
+       {{"id", {{"type", "string"}}},
+        {"email", {{"type", "string"}}},
+        {"name", {{"type", "string"}}},
+        {"roles", strings},
+        {"mfa_enabled", {{"type", "boolean"}}},
+        {"created_at", {{"type", "string"}, {"format", "date-time"}}}}}}},
+    {"Register",
+     {{"type", "object"},
+      {"required", {"email", "password", "name"}},
+      {"properties",
+       {{"email", {{"type", "string"}, {"maxLength", 254}}},
+        {"password", {{"type", "string"}, {"minLength", 8}, {"maxLength", 128}}},
+        {"name", {{"type", "string"}, {"minLength", 1}, {"maxLength", 100}}}}}}},
+    {"Login",
+     {{"type", "object"},
+      {"required", {"email", "password"}},
+      {"properties",
+       {{"email", {{"type", "string"}}},
+        {"password", {{"type", "string"}}},
+        {"mfa_code", {{"type", "string"}, {"pattern", "^[0-9]{6}$"}}}}}}},
+    {"Refresh",
+     {{"type", "object"},
+      {"required", {"refresh_token"}},
+      {"properties", {{"refresh_token", {{"type", "string"}}}}}}},
+    {"Tokens",
+     {{"type", "object"},
+      {"properties",
+       {{"access_token", {{"type", "string"}, {"description", "JWT HS256, 15 minutes"}}},
+        {"refresh_token", {{"type", "string"}}},
+        {"token_type", {{"type", "string"}, {"enum", {"Bearer"}}}},
+        {"expires_in", {{"type", "integer"}}},
+        {"session_id", {{"type", "string"}}}}}}},
+    {"MePatch", {{"type", "object"}, {"properties", {{"name", {{"type", "string"}}}}}}},
+    {"MfaSetup",
+     {{"type", "object"},
+      {"properties",
+       {{"secret", {{"type", "string"}, {"description", "base32"}}},
+        {"otpauth_uri", {{"type", "string"}}}}}}},
+    {"MfaCode",
+     {{"type", "object"},
+      {"required", {"code"}},
+      {"properties", {{"code", {{"type", "string"}, {"pattern", "^[0-9]{6}$"}}}}}}},
+    {"DeleteMe",
+     {{"type", "object"},
+      {"required", {"password"}},
+      {"properties", {{"password", {{"type", "string"}}}, {"mfa_code", {{"type", "string"}}}}}}},
+    {"Deletion",
+     {{"type", "object"},
+      {"properties",
+       {{"status", {{"type", "string"}, {"enum", {"deletion_scheduled"}}}},
+        {"purge_after", {{"type", "string"}, {"format", "date-time"}}}}}}},
+    {"Export",
+     {{"type", "object"},
+      {"properties",
+       {{"profile", ref("User")},
+        {"orders", {{"type", "array"}, {"items", {{"type", "object"}}}}},
+        {"sessions", {{"type", "array"}, {"items", {{"type", "object"}}}}},
+        {"audit", {{"type", "array"}, {"items", {{"type", "object"}}}}},
+        {"exported_at", {{"type", "string"}, {"format", "date-time"}}}}}}},
+    {"CartQuantity",
+     {{"type", "object"},
+      {"required", {"quantity"}},
+      {"properties", {{"quantity", {{"type", "integer"}, {"minimum", 1}, {"maximum", 100}}}}}}},
+    {"Cart",
+     {{"type", "object"},
+      {"properties",
+       {{"items",
+         {{"type", "array"},
+          {"items",
+           {{"type", "object"},
+            {"properties",
+             {{"book_id", {{"type", "string"}}},
+              {"title", {{"type", "string"}}},
+              {"quantity", {{"type", "integer"}}},
+              {"unit_price", ref("Money")}}}}}}},
+        {"total", ref("Money")}}}}},
   };
 }
 
@@ -92,6 +171,11 @@ const char* describe_status(int status) {
   switch (status) {
     case 200: return "OK";
     case 201: return "Created";
+    case 202: return "Accepted";
+    case 204: return "No Content";
+    case 401: return "unauthenticated / invalid_credentials / mfa_required / invalid_mfa_code";
+    case 403: return "forbidden";
+    case 429: return "rate_limited";
     case 400: return "invalid_request";
     case 404: return "not_found";
     case 405: return "method_not_allowed";
@@ -125,6 +209,17 @@ std::string openapi_document(const router& r) {
     if (!rt.doc.request_schema.empty())
       op["requestBody"] = {{"required", true},
                            {"content", {{"application/json", {{"schema", ref(rt.doc.request_schema)}}}}}};
+    if (!rt.doc.body_types.empty()) {
+      json content = json::object();
+      for (auto& t : rt.doc.body_types)
+        content[t] = {{"schema", {{"type", "string"}, {"format", "binary"}}}};
+      op["requestBody"] = {{"required", true}, {"content", content}};
+    }
+    if (!rt.doc.role.empty()) {
+      op["security"] = json::array({{{"bearer", json::array()}}});
+      if (rt.doc.role != "customer")
+        op["x-required-role"] = rt.doc.role;
+    }
     json responses = json::object();
     for (auto status : rt.doc.statuses) {
       json resp = {{"description", describe_status(status)}};
@@ -146,7 +241,10 @@ std::string openapi_document(const router& r) {
                 {"description", "The public contract (API.md). Errors: "
                                 "{\"error\":{\"code\",\"message\",\"request_id\"}}."}}},
               {"paths", paths},
-              {"components", {{"schemas", schemas()}}}};
+              {"components",
+               {{"schemas", schemas()},
+                {"securitySchemes",
+                 {{"bearer", {{"type", "http"}, {"scheme", "bearer"}, {"bearerFormat", "JWT"}}}}}}}};
   return doc.dump();
 }
 

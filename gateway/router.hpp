@@ -27,6 +27,10 @@ struct route_doc {
   std::string request_schema;    ///< components/schemas name of the body, if any
   std::string response_schema;   ///< schema of the success answer, if JSON
   std::vector<std::string> query; ///< query parameters it reads
+  /// Who may call it: "" anyone; "customer" any signed-in user; "admin", "operator" that role.
+  std::string role{};
+  /// Media types of the body it takes (the API answers 415 for others); "" = JSON.
+  std::vector<std::string> body_types{};
 };
 
 struct route {

@@ -9,6 +9,7 @@
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 
+#include <algorithm>
 #include <array>
 #include <ctime>
 #include <optional>
@@ -59,7 +60,12 @@ class session : public std::enable_shared_from_this<session> {
 public:
   session(socket_type&& socket, const server_settings& cfg,
           std::shared_ptr<const request_handler> handler)
-    : stream_(std::move(socket)), cfg_(cfg), handler_(std::move(handler)) {}
+    : stream_(std::move(socket)), cfg_(cfg), handler_(std::move(handler)) {
+    beast::error_code ec;
+    auto peer = stream_.socket().remote_endpoint(ec);
+    if (!ec)
+      peer_ip_ = peer.address().to_string();
+  }
 
   void start() {
     net::dispatch(stream_.get_executor(), [self = shared_from_this()] { self->do_read(); });
@@ -69,7 +75,8 @@ private:
   void do_read() {
     parser_.emplace();
     parser_->header_limit(static_cast<uint32_t>(cfg_.header_limit));
-    parser_->body_limit(cfg_.body_limit);
+    // The largest limit any path has; on_header narrows it once the path is known.
+    parser_->body_limit(std::max(cfg_.body_limit, cfg_.upload_limit));
     // An idle keep-alive connection (or a client that stalls mid-request) is closed.
     stream_.expires_after(cfg_.idle_timeout);
     bhttp::async_read_header(stream_, buffer_, *parser_,
@@ -81,6 +88,10 @@ private:
   void on_header(beast::error_code ec) {
     if (ec)
       return fail(ec);
+    limit_ = limit_for(parser_->get().target());
+    parser_->body_limit(limit_);
+    if (auto announced = parser_->content_length(); announced && *announced > limit_)
+      return fail(bhttp::error::body_limit);
     if (parser_->is_done())
       return dispatch_request();
     if (parser_->get().version() >= 11
@@ -118,7 +129,7 @@ private:
     if (ec == bhttp::error::body_limit)
       return write_error(error_response(413, "payload_too_large",
                                         "the body is over the limit of "
-                                          + std::to_string(cfg_.body_limit) + " bytes",
+                                          + std::to_string(limit_) + " bytes",
                                         rid),
                          rid);
     if (ec == bhttp::error::header_limit)
@@ -128,6 +139,15 @@ private:
                                         rid),
                          rid);
     write_error(error_response(400, "invalid_request", "malformed HTTP request", rid), rid);
+  }
+
+  /// Uploads (avatars) may be larger than JSON bodies.
+  size_t limit_for(beast::string_view target) const {
+    auto path = target.substr(0, target.find('?'));
+    for (auto& p : cfg_.upload_paths)
+      if (path == beast::string_view{p})
+        return cfg_.upload_limit;
+    return cfg_.body_limit;
   }
 
   std::string request_id_from_header() {
@@ -161,6 +181,11 @@ private:
     req.has_body = !msg.body().empty() || (announced && *announced > 0) || parser_->chunked();
     req.body = std::move(msg.body());
     req.request_id = request_id_from_header();
+    req.peer_ip = peer_ip_;
+    auto authz = msg[bhttp::field::authorization];
+    req.authorization = std::string{authz.data(), authz.size()};
+    auto xff = msg["X-Forwarded-For"];
+    req.forwarded_for = std::string{xff.data(), xff.size()};
     req.deadline_ms = unix_ms_now() + cfg_.request_timeout.count();
     version_ = msg.version();
     keep_alive_ = msg.keep_alive();
@@ -231,6 +256,8 @@ private:
   }
 
   stream_type stream_;
+  std::string peer_ip_;
+  size_t limit_ = 0;
   beast::flat_buffer buffer_;
   server_settings cfg_;
   std::shared_ptr<const request_handler> handler_;

@@ -12,6 +12,7 @@
 #include <functional>
 #include <memory>
 #include <string>
+#include <vector>
 
 namespace bookstore::http {
 
@@ -23,6 +24,8 @@ struct server_settings {
   std::chrono::milliseconds request_timeout{5000};  ///< deadline given to each request
   size_t header_limit = 16 * 1024;                  ///< request line + headers
   size_t body_limit = 1024 * 1024;                  ///< JSON bodies
+  size_t upload_limit = 2 * 1024 * 1024;            ///< bodies of `upload_paths`
+  std::vector<std::string> upload_paths{"/v1/me/avatar"};
 };
 
 using request_handler = std::function<void(request, responder)>;

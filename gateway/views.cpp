@@ -56,4 +56,80 @@ std::string stock_json(const stock_level& lvl) {
   return w.take();
 }
 
+void write_user(json_writer& w, const user_view& u) {
+  w.begin_object();
+  w.key("id").value(u.id);
+  w.key("email").value(u.email);
+  w.key("name").value(u.name);
+  w.key("roles").strings(u.roles);
+  w.key("mfa_enabled").value(u.mfa_enabled);
+  w.key("created_at").value(rfc3339(u.created_at));
+  w.end_object();
+}
+
+std::string user_json(const user_view& u) {
+  json_writer w;
+  write_user(w, u);
+  return w.take();
+}
+
+std::string tokens_json(const login_grant& g, const std::string& access_token,
+                        int64_t expires_in_s) {
+  json_writer w;
+  w.begin_object();
+  w.key("access_token").value(access_token);
+  w.key("refresh_token").value(g.refresh_token);
+  w.key("token_type").value("Bearer");
+  w.key("expires_in").value(expires_in_s);
+  w.key("session_id").value(g.session_id);
+  w.end_object();
+  return w.take();
+}
+
+std::string cart_json(const std::vector<priced_line>& lines) {
+  json_writer w;
+  int64_t total = 0;
+  std::string currency = "USD";
+  w.begin_object().key("items").begin_array();
+  for (auto& l : lines) {
+    w.begin_object();
+    w.key("book_id").value(l.book_id);
+    w.key("title").value(l.title);
+    w.key("quantity").value(l.quantity);
+    w.key("unit_price").begin_object().key("amount").value(l.unit_price.amount);
+    w.key("currency").value(l.unit_price.currency).end_object();
+    w.end_object();
+    total += l.unit_price.amount * l.quantity;
+    currency = l.unit_price.currency;
+  }
+  w.end_array();
+  w.key("total").begin_object().key("amount").value(total).key("currency").value(currency);
+  w.end_object().end_object();
+  return w.take();
+}
+
+std::string export_json(const user_export& x, int64_t now_ms) {
+  json_writer w;
+  w.begin_object();
+  w.key("profile");
+  write_user(w, x.profile);
+  w.key("orders").begin_array().end_array();
+  w.key("sessions").begin_array();
+  for (auto& s : x.sessions) {
+    w.begin_object().key("id").value(s.id).key("created_at").value(rfc3339(s.created_at));
+    w.key("ip").value(s.ip).end_object();
+  }
+  w.end_array();
+  w.key("audit").begin_array();
+  for (auto& a : x.audit) {
+    w.begin_object().key("at").value(rfc3339(a.at)).key("action").value(a.action);
+    w.key("subject_id").value(a.subject_id).key("ip").value(a.ip);
+    w.key("request_id").value(a.request_id).end_object();
+  }
+  w.end_array();
+  w.key("exported_at").value(rfc3339(now_ms));
+  w.end_object();
+  return w.take();
+}
+
 } // namespace bookstore::http

@@ -2,6 +2,7 @@
 
 // Protocol values as the JSON of API.md.
 
+#include "actors/protocol/accounts.hpp"
 #include "actors/protocol/catalog.hpp"
 #include "gateway/json_writer.hpp"
 
@@ -11,5 +12,26 @@ void write_book(json_writer& w, const book_view& b);
 std::string book_json(const book_view& b);
 std::string book_page_json(const book_page& page);
 std::string stock_json(const stock_level& lvl);
+
+void write_user(json_writer& w, const user_view& u);
+std::string user_json(const user_view& u);
+
+/// {"access_token","refresh_token","token_type":"Bearer","expires_in","session_id"}
+std::string tokens_json(const login_grant& g, const std::string& access_token,
+                        int64_t expires_in_s);
+
+/// One cart line with what the catalog says of its book now.
+struct priced_line {
+  std::string book_id;
+  std::string title;
+  int64_t quantity = 0;
+  money unit_price;
+};
+
+/// {"items":[{"book_id","title","quantity","unit_price"}],"total":Money}
+std::string cart_json(const std::vector<priced_line>& lines);
+
+/// {"profile","orders","sessions","audit","exported_at"}
+std::string export_json(const user_export& x, int64_t now_ms);
 
 } // namespace bookstore::http

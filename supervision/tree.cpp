@@ -1,8 +1,10 @@
 #include "supervision/tree.hpp"
 
+#include "actors/accounts/accounts.hpp"
 #include "actors/catalog/catalog.hpp"
 #include "actors/inventory/inventory_region.hpp"
 #include "actors/protocol/names.hpp"
+#include "actors/session/session_region.hpp"
 #include "persistence/postgres/book_store.hpp"
 #include "persistence/postgres/health.hpp"
 #include "persistence/postgres/snapshot_store.hpp"
@@ -20,6 +22,23 @@ caf::actor untyped(Handle h) {
 
 std::chrono::milliseconds ms(caf::timespan t) {
   return std::chrono::duration_cast<std::chrono::milliseconds>(t);
+}
+
+accounts_settings accounts_settings_of(const node_config& cfg, caf::actor_system& sys) {
+  accounts_settings s;
+  s.dsn = cfg.postgres_dsn;
+  s.workers = cfg.auth_hash_threads;
+  s.bcrypt_cost = static_cast<unsigned>(cfg.auth_bcrypt_cost);
+  s.mfa_key = cfg.mfa_key_bytes;
+  s.refresh_ttl_ms = ms(cfg.auth_refresh_ttl).count();
+  s.deletion_grace_ms = ms(cfg.auth_deletion_grace).count();
+  s.purge_interval = cfg.auth_purge_interval;
+  s.avatar_dir = cfg.avatars_dir;
+  s.bootstrap_email = cfg.auth_bootstrap_admin_email;
+  s.bootstrap_password = cfg.auth_bootstrap_admin_password;
+  s.sessions = service_ref<session_actor>{sys, names::sessions};
+  s.session_timeout = cfg.gateway_request_timeout;
+  return s;
 }
 
 supervisor_spec branch(const node_config& cfg, std::string label, std::vector<child_spec> kids) {
@@ -64,6 +83,14 @@ supervisor_spec node_tree(caf::actor_system& sys, const node_config& cfg) {
          parent, service_ref<snapshot_store_actor>{*system, names::snapshots}, rt, items));
      }},
   };
+  regions.push_back(
+    {"sessions", names::sessions, [&cfg, system](caf::event_based_actor* parent) {
+       entity::runtime_settings rt;
+       rt.shards = cfg.inventory_shards;
+       rt.passivate_after = cfg.sessions_passivate_after;
+       return untyped(spawn_session_region(
+         parent, service_ref<snapshot_store_actor>{*system, names::snapshots}, rt, {}));
+     }});
   std::vector<child_spec> services{
     {"catalog", names::catalog,
      [&cfg, system](caf::event_based_actor* parent) {
@@ -72,6 +99,10 @@ supervisor_spec node_tree(caf::actor_system& sys, const node_config& cfg) {
        s.timeout = cfg.gateway_request_timeout;
        return untyped(spawn_catalog(parent, service_ref<book_store_actor>{*system, names::books},
                                     service_ref<inventory_actor>{*system, names::inventory}, s));
+     }},
+    {"accounts", names::accounts,
+     [&cfg, system](caf::event_based_actor* parent) {
+       return untyped(spawn_accounts(parent, accounts_settings_of(cfg, *system)));
      }},
   };
   auto sub = [&cfg](std::string label, std::vector<child_spec> kids) {

@@ -4,8 +4,10 @@
 //   root ─┬─ persistence ─┬─ snapshots (snapshot store: writers + readers)
 //         │               ├─ books     (book store)
 //         │               └─ health    (PostgreSQL/Redis checks)
-//         ├─ regions ─────── inventory (inventory region: shards of inventory items)
-//         └─ services ────── catalog
+//         ├─ regions ─────┬─ inventory (inventory region: shards of inventory items)
+//         │               └─ sessions  (session region: shards of user sessions)
+//         └─ services ────┬─ catalog
+//                         └─ accounts  (users, bcrypt workers, audit log, purge job)
 // Every supervisor is one-for-one; services find each other through the registry, so a restarted
 // child is reached under its new handle.
 

@@ -498,7 +498,7 @@ struct shard_state {
           if (!ids)
             return;
           for (size_t i = 0; i < ids->size(); ++i)
-            saved((*ids)[i], call, i < res.committed.size() ? res.committed[i] : save_failed);
+            saved((*ids)[i], call, i < res.committed.size() ? res.committed[i] : uint8_t{save_failed});
         },
         [this, call](caf::error& err) {
           auto ids = close_call(call);

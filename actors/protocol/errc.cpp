@@ -18,6 +18,12 @@ const char* to_string(errc x) {
     case errc::unavailable: return "unavailable";
     case errc::timeout: return "timeout";
     case errc::internal: return "internal";
+    case errc::unauthenticated: return "unauthenticated";
+    case errc::invalid_credentials: return "invalid_credentials";
+    case errc::mfa_required: return "mfa_required";
+    case errc::invalid_mfa_code: return "invalid_mfa_code";
+    case errc::email_taken: return "email_taken";
+    case errc::forbidden: return "forbidden";
   }
   return "internal";
 }

@@ -25,6 +25,12 @@ enum class errc : uint8_t {
   unavailable,         ///< another dependency is down
   timeout,             ///< a deadline passed
   internal,            ///< a bug; logged with the request id
+  unauthenticated,     ///< no valid session: unknown, revoked, expired or a spent refresh token
+  invalid_credentials, ///< wrong email or password (the same for an unknown email)
+  mfa_required,        ///< MFA is enabled and no code was given
+  invalid_mfa_code,    ///< MFA code wrong, stale or replayed
+  email_taken,         ///< another account has this email
+  forbidden,           ///< authenticated, but not allowed
 };
 
 const char* to_string(errc x);

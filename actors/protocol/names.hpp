@@ -12,5 +12,7 @@ inline constexpr caf::atom_value inventory = caf::atom("inventory");
 inline constexpr caf::atom_value snapshots = caf::atom("snapshots");
 inline constexpr caf::atom_value books = caf::atom("books");
 inline constexpr caf::atom_value health = caf::atom("health");
+inline constexpr caf::atom_value sessions = caf::atom("sessions");
+inline constexpr caf::atom_value accounts = caf::atom("accounts");
 
 } // namespace bookstore::names

@@ -1,10 +1,12 @@
 #include "actors/protocol/type_registry.hpp"
 
+#include "actors/protocol/accounts.hpp"
 #include "actors/protocol/book_store.hpp"
 #include "actors/protocol/catalog.hpp"
 #include "actors/protocol/errc.hpp"
 #include "actors/protocol/health.hpp"
 #include "actors/protocol/inventory.hpp"
+#include "actors/protocol/session.hpp"
 #include "actors/protocol/snapshot_store.hpp"
 
 #include <caf/actor_system_config.hpp>
@@ -47,6 +49,43 @@ void register_types(caf::actor_system_config& cfg) {
     .add_message_type<book_list>("book_list")
     .add_message_type<insert_book>("insert_book")
     .add_message_type<patch_book>("patch_book")
+    // sessions
+    .add_message_type<std::vector<std::string>>("std::vector<std::string>")
+    .add_message_type<session_view>("session_view")
+    .add_message_type<cart_line>("cart_line")
+    .add_message_type<std::vector<cart_line>>("std::vector<cart_line>")
+    .add_message_type<cart_contents>("cart_contents")
+    .add_message_type<open_session>("open_session")
+    .add_message_type<refresh_session>("refresh_session")
+    .add_message_type<end_session>("end_session")
+    .add_message_type<check_session>("check_session")
+    .add_message_type<get_cart>("get_cart")
+    .add_message_type<set_cart_item>("set_cart_item")
+    .add_message_type<remove_cart_item>("remove_cart_item")
+    .add_message_type<clear_cart>("clear_cart")
+    // accounts
+    .add_message_type<user_view>("user_view")
+    .add_message_type<login_grant>("login_grant")
+    .add_message_type<register_user>("register_user")
+    .add_message_type<login_user>("login_user")
+    .add_message_type<refresh_login>("refresh_login")
+    .add_message_type<get_user>("get_user")
+    .add_message_type<update_user>("update_user")
+    .add_message_type<setup_mfa>("setup_mfa")
+    .add_message_type<mfa_enrollment>("mfa_enrollment")
+    .add_message_type<enable_mfa>("enable_mfa")
+    .add_message_type<delete_user>("delete_user")
+    .add_message_type<deletion_receipt>("deletion_receipt")
+    .add_message_type<session_record>("session_record")
+    .add_message_type<std::vector<session_record>>("std::vector<session_record>")
+    .add_message_type<audit_record>("audit_record")
+    .add_message_type<std::vector<audit_record>>("std::vector<audit_record>")
+    .add_message_type<export_user>("export_user")
+    .add_message_type<user_export>("user_export")
+    .add_message_type<avatar>("avatar")
+    .add_message_type<put_avatar>("put_avatar")
+    .add_message_type<get_avatar>("get_avatar")
+    .add_message_type<audit_entry>("audit_entry")
     // health
     .add_message_type<probe_health>("probe_health")
     .add_message_type<health_report>("health_report");

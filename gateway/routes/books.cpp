@@ -153,9 +153,10 @@ void create(backend& be, const request& req, responder done) {
   if (!err.field.empty())
     return done(invalid(err.field, err.message, req.request_id));
   create_book msg{context_of(req), std::move(fields.values), stock.value_or(0)};
-  be.ask(std::move(msg), [done = std::move(done), rid = req.request_id](outcome<book_view> o) {
+  be.ask(std::move(msg), [&be, req, done = std::move(done)](outcome<book_view> o) {
     if (!o)
-      return done(from_error(o.error, rid));
+      return done(from_error(o.error, req.request_id));
+    audit(be, req, "admin.book_created", o.value->info.id);
     auto res = json(201, book_json(*o.value));
     res.headers.emplace_back("Location", "/v1/books/" + o.value->info.id);
     done(std::move(res));
@@ -177,7 +178,12 @@ void update(backend& be, const request& req, const params& ps, responder done) {
     return done(invalid("stock", "stock changes go through POST /v1/books/{id}/stock",
                         req.request_id));
   be.ask(update_book{context_of(req), id, std::move(patch)},
-         answer<book_view>(std::move(done), req.request_id, 200, book_json));
+         [&be, req, done = std::move(done)](outcome<book_view> o) {
+           if (!o)
+             return done(from_error(o.error, req.request_id));
+           audit(be, req, "admin.book_updated", o.value->info.id);
+           done(json(200, book_json(*o.value)));
+         });
 }
 
 void restock(backend& be, const request& req, const params& ps, responder done) {
@@ -194,7 +200,13 @@ void restock(backend& be, const request& req, const params& ps, responder done) 
                         err.field.empty() ? "delta is required" : err.message,
                         req.request_id));
   be.ask(change_stock{context_of(req), id, *delta},
-         answer<stock_level>(std::move(done), req.request_id, 200, stock_json));
+         [&be, req, delta = *delta, done = std::move(done)](outcome<stock_level> o) {
+           if (!o)
+             return done(from_error(o.error, req.request_id));
+           audit(be, req, "admin.stock_changed", o.value->book_id,
+                 "{\"delta\":" + std::to_string(delta) + "}");
+           done(json(200, stock_json(*o.value)));
+         });
 }
 
 } // namespace
@@ -212,19 +224,19 @@ void add_book_routes(router& r, backend& be) {
         });
   r.add("POST", "/v1/books",
         {"createBook", "Create a book (admin), with its initial stock",
-         {201, 400, 409, 413, 415}, "BookCreate", "Book", {}},
+         {201, 400, 401, 403, 409, 413, 415}, "BookCreate", "Book", {}, "admin"},
         [&be](const request& req, const params&, responder done) {
           create(be, req, std::move(done));
         });
   r.add("PATCH", "/v1/books/{id}",
-        {"updateBook", "Change book fields (admin)", {200, 400, 404, 409, 413, 415},
-         "BookPatch", "Book", {}},
+        {"updateBook", "Change book fields (admin)", {200, 400, 401, 403, 404, 409, 413, 415},
+         "BookPatch", "Book", {}, "admin"},
         [&be](const request& req, const params& ps, responder done) {
           update(be, req, ps, std::move(done));
         });
   r.add("POST", "/v1/books/{id}/stock",
         {"changeStock", "Add to or take from stock on hand (admin)",
-         {200, 400, 404, 409, 413, 415}, "StockDelta", "StockLevel", {}},
+         {200, 400, 401, 403, 404, 409, 413, 415}, "StockDelta", "StockLevel", {}, "admin"},
         [&be](const request& req, const params& ps, responder done) {
           restock(be, req, ps, std::move(done));
         });

@@ -11,7 +11,13 @@
 namespace bookstore::http {
 
 request_ctx context_of(const request& req) {
-  return request_ctx{req.request_id, req.deadline_ms, {}};
+  return request_ctx{req.request_id, req.deadline_ms, req.who.user_id};
+}
+
+void audit(backend& be, const request& req, std::string action, std::string subject,
+           std::string detail_json) {
+  be.tell(audit_entry{req.who.user_id, std::move(action), std::move(subject), req.client_ip,
+                      req.request_id, std::move(detail_json)});
 }
 
 response json(int status, std::string body) {

@@ -2,6 +2,7 @@
 
 // Route families; each file registers its own routes with their OpenAPI description.
 
+#include "gateway/auth/gate.hpp"
 #include "gateway/backend.hpp"
 #include "gateway/router.hpp"
 
@@ -9,6 +10,19 @@ namespace bookstore::http {
 
 /// /v1/books…
 void add_book_routes(router& r, backend& be);
+
+/// /v1/auth/… (register, login, refresh, logout).
+void add_auth_routes(router& r, backend& be, auth::gate& gate);
+
+/// /v1/me…, /v1/users/{id}/avatar.
+void add_me_routes(router& r, backend& be, auth::gate& gate);
+
+/// /v1/cart…
+void add_cart_routes(router& r, backend& be);
+
+/// Tells the audit log that `req`'s caller did `action` on `subject`.
+void audit(backend& be, const request& req, std::string action, std::string subject,
+           std::string detail_json = {});
 
 /// /healthz, /readyz, /metrics, /openapi.json (the document is made from `r` itself).
 void add_operation_routes(router& r, backend& be);

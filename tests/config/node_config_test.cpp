@@ -36,8 +36,24 @@ bool names(const std::string& line, const std::string& key) {
 } // namespace
 
 CAF_TEST(a good file and flags pass) {
-  CAF_CHECK_EQUAL(check("[gateway]\nport=9000\n[inventory]\npassivate-after=30s\n"), "");
-  CAF_CHECK_EQUAL(check("", {"--postgres.writers=3", "--scheduler.max-threads=2"}), "");
+  CAF_CHECK_EQUAL(check("[node]\nmode=\"local\"\n[gateway]\nport=9000\n[inventory]\n"
+                        "passivate-after=30s\n"),
+                  "");
+  CAF_CHECK_EQUAL(check("", {"--postgres.writers=3", "--scheduler.max-threads=2",
+                             "--node.mode=local"}),
+                  "");
+}
+
+CAF_TEST(outside local mode the secrets are required) {
+  CAF_CHECK(names(check(""), "auth.jwt-secret"));
+  auto secret = std::string{"--auth.jwt-secret="} + std::string(40, 'x');
+  CAF_CHECK(names(check("", {secret}), "auth.mfa-key"));
+  CAF_CHECK(names(check("", {secret, "--auth.mfa-key=abc"}), "auth.mfa-key"));
+  CAF_CHECK_EQUAL(check("", {secret, "--auth.mfa-key=" + std::string(64, 'a')}), "");
+  CAF_CHECK(names(check("", {"--node.mode=local", "--auth.jwt-secret=short"}), "auth.jwt-secret"));
+  CAF_CHECK(names(check("", {"--node.mode=local", "--auth.bcrypt-cost=3"}), "auth.bcrypt-cost"));
+  CAF_CHECK(names(check("", {"--node.mode=local", "--auth.bootstrap-admin-email=a@b.c"}),
+                  "auth.bootstrap-admin-password"));
 }
 
 CAF_TEST(a typo in a key is named instead of ignored) {

@@ -5,6 +5,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include <ctime>
+
 using namespace bookstore;
 using namespace bookstore::http;
 
@@ -59,7 +61,17 @@ struct fake_backend : backend {
 
 struct fixture {
   fake_backend be;
-  api routes{be};
+  auth::revocations revoked{{}, std::chrono::seconds(900)};
+  auth::gate gate{{"book-routes-test-secret-0123456789abcdef", std::chrono::seconds(900), {}},
+                  revoked, nullptr};
+  api routes{be, gate};
+  /// Sent as the bearer token of every call ("" = none).
+  std::string token = token_for({"admin", "customer"});
+
+  std::string token_for(std::vector<std::string> roles) {
+    return gate.issue(login_grant{"usr_aaaaaaaaaaaa", std::move(roles), "ses_aaaaaaaaaaaa", ""},
+                      std::time(nullptr));
+  }
 
   response call(std::string method, std::string target, std::string body = {},
                 std::string type = "application/json") {
@@ -73,6 +85,8 @@ struct fixture {
     req.body = std::move(body);
     req.content_type = req.has_body ? std::move(type) : "";
     req.request_id = "rid-7";
+    if (!token.empty())
+      req.authorization = "Bearer " + token;
     std::optional<response> out;
     routes.handle(std::move(req), [&](response r) { out = std::move(r); });
     CAF_REQUIRE(out.has_value());
@@ -247,6 +261,33 @@ CAF_TEST(errors from actors become the statuses of API.md) {
   CAF_CHECK_EQUAL(call("GET", "/v1/books/bk_1").status, 404);
   be.fail_with = error_info{errc::timeout, "", ""};
   CAF_CHECK_EQUAL(call("GET", "/v1/books/bk_1").status, 504);
+}
+
+CAF_TEST(catalog writes need an admin token and reads need none) {
+  auto valid = R"({"isbn":"9780306406157","title":"T","authors":["A"],"price":{"amount":1,"currency":"USD"}})";
+  token = "";
+  auto r = call("POST", "/v1/books", valid);
+  CAF_CHECK_EQUAL(r.status, 401);
+  CAF_CHECK_EQUAL(error_field(r, "code"), "unauthenticated");
+  CAF_CHECK_EQUAL(call("GET", "/v1/books/bk_aaaaaaaaaaaa").status, 200);
+  token = token_for({"customer"});
+  r = call("POST", "/v1/books", valid);
+  CAF_CHECK_EQUAL(r.status, 403);
+  CAF_CHECK_EQUAL(error_field(r, "code"), "forbidden");
+  CAF_CHECK_EQUAL(call("POST", "/v1/books/bk_aaaaaaaaaaaa/stock", R"({"delta":1})").status, 403);
+  CAF_CHECK_EQUAL(call("PATCH", "/v1/books/bk_aaaaaaaaaaaa", R"({"title":"X"})").status, 403);
+  token = "not.a.token";
+  CAF_CHECK_EQUAL(call("POST", "/v1/books", valid).status, 401);
+  CAF_CHECK_EQUAL(be.calls, 1); // only the public read reached the backend
+  token = token_for({"admin"});
+  CAF_CHECK_EQUAL(call("POST", "/v1/books", valid).status, 201);
+}
+
+CAF_TEST(a revoked session is refused at once) {
+  revoked.revoke("ses_aaaaaaaaaaaa", "", std::time(nullptr) + 900);
+  auto r = call("POST", "/v1/books/bk_aaaaaaaaaaaa/stock", R"({"delta":1})");
+  CAF_CHECK_EQUAL(r.status, 401);
+  CAF_CHECK_EQUAL(be.calls, 0);
 }
 
 CAF_TEST(unknown routes and methods) {

@@ -86,10 +86,24 @@ def wait_until(predicate, timeout, what):
     raise TimeoutError(f"timed out waiting for {what}")
 
 
-class Node:
-    """One bookstore-node process."""
+ADMIN_EMAIL = "admin@bookstore.local"
+ADMIN_PASSWORD = "bookstore-admin"
+JWT_SECRET = "integration-test-secret-0123456789abcdef"
 
-    def __init__(self, db_dsn, *extra_args, redis=None):
+
+def bearer(token):
+    return {"Authorization": f"Bearer {token}"}
+
+
+class Node:
+    """One bookstore-node process.
+
+    `settings` overrides the test defaults below (key -> value, or None to leave the key out).
+    Requests carry `default_token` as a bearer token unless they name their own Authorization
+    header or pass auth=False; `use_admin()` sets it to the bootstrap admin's token.
+    """
+
+    def __init__(self, db_dsn, *extra_args, redis=None, settings=None):
         self.dsn = db_dsn
         self.extra = list(extra_args)
         host, port = (redis or env("BOOKSTORE_TEST_REDIS")).split(":")
@@ -98,14 +112,27 @@ class Node:
         self.proc = None
         self.port = None
         self.log_path = os.path.join(self.dir, "node.log")
+        self.default_token = None
+        self.settings = {
+            "node.id": "it-node",
+            "auth.jwt-secret": JWT_SECRET,
+            "auth.mfa-key": "00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff",
+            "auth.bcrypt-cost": "4",
+            "auth.bootstrap-admin-email": ADMIN_EMAIL,
+            "auth.bootstrap-admin-password": ADMIN_PASSWORD,
+            "rate-limit.requests": "1000000",
+            "avatars.dir": os.path.join(self.dir, "avatars"),
+        }
+        self.settings.update(settings or {})
 
     def args(self):
+        own = [f"--{k}={v}" for k, v in self.settings.items() if v is not None]
         return [os.path.join(env("BOOKSTORE_BIN"), "bookstore-node"),
-                "--node.id=it-node", "--gateway.port=0",
+                "--gateway.port=0",
                 f"--gateway.port-file={self.dir}/port",
                 f"--postgres.dsn={self.dsn}",
                 f"--redis.host={self.redis[0]}", f"--redis.port={self.redis[1]}",
-                "--log.level=warn", "--scheduler.max-threads=2"] + self.extra
+                "--log.level=warn", "--scheduler.max-threads=2"] + own + self.extra
 
     def start(self, timeout=60):
         port_file = os.path.join(self.dir, "port")
@@ -152,9 +179,11 @@ class Node:
     def connection(self, timeout=30):
         return http.client.HTTPConnection("127.0.0.1", self.port, timeout=timeout)
 
-    def request(self, method, path, body=None, headers=None, raw=None, conn=None):
+    def request(self, method, path, body=None, headers=None, raw=None, conn=None, auth=True):
         """JSON `body` (or `raw` bytes); Content-Type application/json unless headers say."""
         hdrs = dict(headers or {})
+        if auth and self.default_token and not any(k.lower() == "authorization" for k in hdrs):
+            hdrs.update(bearer(self.default_token))
         data = raw
         if body is not None:
             data = json.dumps(body).encode()
@@ -179,6 +208,33 @@ class Node:
     def patch(self, path, body=None, **kw):
         return self.request("PATCH", path, body=body, **kw)
 
+    def put(self, path, body=None, **kw):
+        return self.request("PUT", path, body=body, **kw)
+
+    def delete(self, path, body=None, **kw):
+        return self.request("DELETE", path, body=body, **kw)
+
+    def register(self, email, password="correct horse battery", name="Reader"):
+        return self.post("/v1/auth/register", {"email": email, "password": password, "name": name},
+                         auth=False)
+
+    def login(self, email, password="correct horse battery", mfa_code=None):
+        body = {"email": email, "password": password}
+        if mfa_code is not None:
+            body["mfa_code"] = mfa_code
+        return self.post("/v1/auth/login", body, auth=False)
+
+    def token(self, email, password="correct horse battery"):
+        r = self.login(email, password)
+        if r.status != 200:
+            raise RuntimeError(f"login of {email} failed: {r}")
+        return r.json()["access_token"]
+
+    def use_admin(self):
+        """Every later request carries the bootstrap admin's token (unless told otherwise)."""
+        self.default_token = self.token(ADMIN_EMAIL, ADMIN_PASSWORD)
+        return self
+
     def raw(self, data, timeout=10):
         """Sends raw bytes on a new socket; returns everything the server answers until close."""
         with socket.create_connection(("127.0.0.1", self.port), timeout=timeout) as s:
@@ -194,6 +250,13 @@ class Node:
                     break
                 chunks.append(chunk)
             return b"".join(chunks)
+
+
+def redis_cli(node, *args):
+    """Runs one Redis command against the node's Redis; returns its output."""
+    out = subprocess.run(["redis-cli", "-h", node.redis[0], "-p", str(node.redis[1])]
+                         + [str(a) for a in args], capture_output=True, text=True, timeout=30)
+    return out.stdout.strip()
 
 
 def demo_book_ids(db, n=None):

@@ -20,7 +20,7 @@ class BooksApi(unittest.TestCase):
     def setUpClass(cls):
         cls.db = Database()
         cls.db.seed(60)
-        cls.node = Node(cls.db.dsn).start()
+        cls.node = Node(cls.db.dsn).start().use_admin()
         cls.ids = demo_book_ids(cls.db)
 
     @classmethod

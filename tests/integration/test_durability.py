@@ -9,7 +9,7 @@ from harness import Database, Node, isbn13, new_book
 class Durability(unittest.TestCase):
     def setUp(self):
         self.db = Database()
-        self.node = Node(self.db.dsn).start()
+        self.node = Node(self.db.dsn).start().use_admin()
 
     def tearDown(self):
         self.node.kill()

@@ -20,7 +20,7 @@ class Operations(unittest.TestCase):
     def setUpClass(cls):
         cls.db = Database()
         cls.db.seed(20)
-        cls.node = Node(cls.db.dsn, "--gateway.idle-timeout=1s").start()
+        cls.node = Node(cls.db.dsn, "--gateway.idle-timeout=1s").start().use_admin()
 
     @classmethod
     def tearDownClass(cls):
@@ -87,7 +87,7 @@ class Dependencies(unittest.TestCase):
 
     def test_postgres_gone_is_503_and_never_a_crash(self):
         db = Database()
-        node = Node(db.dsn).start()
+        node = Node(db.dsn).start().use_admin()
         try:
             book = node.post("/v1/books", new_book(isbn13(510), stock=4)).json()["id"]
             db.close()  # drops the database under the running node

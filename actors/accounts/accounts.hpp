@@ -1,0 +1,43 @@
+#pragma once
+
+// Starts the accounts service: a front actor that hands each request to one of a few workers,
+// each on its own thread (bcrypt takes ~0.25 s at cost 12 and must never hold a scheduler
+// thread) with its own PostgreSQL connection. The front also runs the purge job and creates the
+// bootstrap admin.
+
+#include "actors/common/service_ref.hpp"
+#include "actors/protocol/accounts.hpp"
+#include "actors/protocol/session.hpp"
+
+#include <caf/fwd.hpp>
+#include <caf/timespan.hpp>
+
+#include <chrono>
+#include <string>
+
+namespace bookstore {
+
+struct accounts_settings {
+  std::string dsn;
+  size_t workers = 2;
+  unsigned bcrypt_cost = 12;
+  std::string mfa_key; ///< 32 bytes: AES-256-GCM key of TOTP secrets
+  std::string issuer = "Bookstore";
+  int64_t refresh_ttl_ms = 30LL * 24 * 3600 * 1000;
+  int64_t deletion_grace_ms = 30LL * 24 * 3600 * 1000;
+  caf::timespan purge_interval = std::chrono::hours(1);
+  std::string avatar_dir;
+  std::string bootstrap_email; ///< empty = no bootstrap admin
+  std::string bootstrap_password;
+  service_ref<session_actor> sessions;
+  caf::timespan session_timeout = std::chrono::seconds(5);
+  bool detached = true; ///< workers on their own threads (tests run them on the test scheduler)
+  std::function<int64_t()> clock; ///< Unix ms; empty = the wall clock
+};
+
+/// As a child of `parent` (linked).
+accounts_actor spawn_accounts(caf::event_based_actor* parent, accounts_settings settings);
+
+accounts_actor make_accounts(caf::actor_system& sys, accounts_settings settings);
+
+} // namespace bookstore
