@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Durable entity writes: POST /v1/books/{id}/stock {"delta":1} spread over 10,000 books at high
-# concurrency, synchronous_commit on. Every 200 is committed. Prints writes/s, p50/p99, the mean
+# concurrency, synchronous_commit on, as the bootstrap admin (each request: token check, session
+# check on the admin's session entity, then the write). Every 200 is committed. Prints writes/s, p50/p99, the mean
 # group-commit batch (snapshots per transaction) and commit latency from /metrics.
 # Target: 10,000 acknowledged durable writes/s, p99 < 25 ms.
 #   tests/bench/durable_writes.sh [seconds=20] [connections=256] [extra node flags...]
@@ -14,6 +15,9 @@ bench_database bookstore_bench 100000
 psql "$BENCH_DSN" -Atqc "SELECT id FROM books ORDER BY id LIMIT $BOOKS" >"$WORK/ids.txt"
 SYNC=$(psql "$BENCH_DSN" -Atqc "SHOW synchronous_commit")
 
+start_node --gateway.threads="${GATEWAY_THREADS:-2}" "$@"
+TOKEN=$(login_token "$ADMIN_EMAIL" "$ADMIN_PASSWORD")
+
 cat >"$WORK/write.lua" <<LUA
 local ids = {}
 for line in io.lines("$WORK/ids.txt") do ids[#ids + 1] = line end
@@ -21,12 +25,12 @@ math.randomseed(os.time())
 wrk.method = "POST"
 wrk.body = '{"delta":1}'
 wrk.headers["Content-Type"] = "application/json"
+wrk.headers["Authorization"] = "Bearer $TOKEN"
 request = function()
   return wrk.format(nil, "/v1/books/" .. ids[math.random(#ids)] .. "/stock")
 end
 LUA
 
-start_node --gateway.threads="${GATEWAY_THREADS:-2}" "$@"
 run_wrk warm "http://127.0.0.1:$NODE_PORT" "$WORK/write.lua" "$CONNS" 5
 rows0=$(metric bookstore_snapshot_batch_size_sum); tx0=$(metric bookstore_snapshot_batch_size_count)
 sec0=$(metric bookstore_snapshot_commit_seconds_sum)

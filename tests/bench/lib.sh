@@ -35,10 +35,17 @@ bench_database() { # NAME BOOKS: a database with the first BOOKS demo books (see
   fi
 }
 
+ADMIN_EMAIL=admin@bookstore.local
+ADMIN_PASSWORD=bookstore-admin
+
+# The node runs in local mode (secrets made up for the run) with the bootstrap admin, and with a
+# rate limit no benchmark reaches: the limiter still counts every request, as in production.
 start_node() { # extra flags...; sets NODE_PORT
   rm -f "$WORK/port"
   ${NODE_PRELOAD:+env LD_PRELOAD=$NODE_PRELOAD} "$BIN/bookstore-node" --node.id=bench --gateway.port=0 --gateway.port-file="$WORK/port" \
-    --postgres.dsn="$BENCH_DSN" --redis.port="$REDIS_PORT" --log.level=warn "$@" \
+    --postgres.dsn="$BENCH_DSN" --redis.port="$REDIS_PORT" --log.level=warn --node.mode=local \
+    --auth.bootstrap-admin-email="$ADMIN_EMAIL" --auth.bootstrap-admin-password="$ADMIN_PASSWORD" \
+    --rate-limit.requests=1000000000 --avatars.dir="$WORK/avatars" "$@" \
     >"$WORK/node.log" 2>&1 &
   PIDS+=($!)
   for _ in $(seq 600); do
@@ -116,6 +123,11 @@ while True:
         break
 print(f"warmed {books} books in {time.monotonic() - started:.1f} s", file=sys.stderr)
 PY
+}
+
+login_token() { # EMAIL PASSWORD: prints an access token of a new session
+  curl -fs -X POST "http://127.0.0.1:$NODE_PORT/v1/auth/login" -H 'Content-Type: application/json' \
+    -d "{\"email\":\"$1\",\"password\":\"$2\"}" | python3 -c 'import json,sys; print(json.load(sys.stdin)["access_token"])'
 }
 
 metric() { # NAME: the sum of a metric's samples on the node's /metrics
