@@ -36,6 +36,7 @@ public:
   virtual void ask(create_book msg, callback<book_view> cb) = 0;
   virtual void ask(update_book msg, callback<book_view> cb) = 0;
   virtual void ask(change_stock msg, callback<stock_level> cb) = 0;
+  virtual void ask(price_books, callback<book_prices> cb) { unsupported(cb); }
   virtual void ask(probe_health msg, int64_t deadline_ms, callback<health_report> cb) = 0;
 
   // Accounts and sessions. A backend without them (route tests of other families) answers

@@ -183,6 +183,7 @@ void caf_backend::ask(change_stock msg, callback<stock_level> cb) {
     impl_->call<Handle, Reply>(Name, std::move(msg), deadline, std::move(cb));                 \
   }
 
+BOOKSTORE_ASK(price_books, book_prices, catalog_actor, names::catalog)
 BOOKSTORE_ASK(register_user, user_view, accounts_actor, names::accounts)
 BOOKSTORE_ASK(login_user, login_grant, accounts_actor, names::accounts)
 BOOKSTORE_ASK(refresh_login, login_grant, accounts_actor, names::accounts)

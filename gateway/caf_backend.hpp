@@ -23,6 +23,7 @@ public:
   void ask(create_book msg, callback<book_view> cb) override;
   void ask(update_book msg, callback<book_view> cb) override;
   void ask(change_stock msg, callback<stock_level> cb) override;
+  void ask(price_books msg, callback<book_prices> cb) override;
   void ask(probe_health msg, int64_t deadline_ms, callback<health_report> cb) override;
   void ask(register_user msg, callback<user_view> cb) override;
   void ask(login_user msg, callback<login_grant> cb) override;

@@ -56,7 +56,7 @@ std::string media_type(std::string_view content_type) {
   return out;
 }
 
-api::api(backend& be, auth::gate& gate) : gate_(gate), log_(log::get("gateway")) {
+api::api(backend& be, auth::gate& gate) : be_(be), gate_(gate), log_(log::get("gateway")) {
   add_operation_routes(router_, be);
   add_book_routes(router_, be);
   add_auth_routes(router_, be, gate);
@@ -155,10 +155,25 @@ void api::handle(request req, responder done) {
                                          + allowed.back(),
                                    req.request_id));
   }
+  if (r->doc.role.empty() || r->doc.role == "customer")
+    return run(*r, req, m.values, finish);
+  // Privileged routes also ask the session entity: a session revoked on another node is refused
+  // even while Redis cannot tell this one.
+  check_session check{context_of(req), req.who.session_id}; // before `req` moves below
+  be_.ask(std::move(check),
+          [this, r, req = std::move(req), values = std::move(m.values),
+           finish](outcome<session_view> o) mutable {
+            if (!o)
+              return finish(from_error(o.error, req.request_id));
+            run(*r, req, values, finish);
+          });
+}
+
+void api::run(const route& r, const request& req, const params& values, responder finish) {
   try {
-    r->fn(req, m.values, finish);
+    r.fn(req, values, finish);
   } catch (const std::exception& e) {
-    log::error(*log_, req.request_id, "route {} threw: {}", r->pattern, e.what());
+    log::error(*log_, req.request_id, "route {} threw: {}", r.pattern, e.what());
     finish(error_response(500, "internal", "internal error", req.request_id));
   }
 }

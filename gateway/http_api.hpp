@@ -29,6 +29,10 @@ private:
   /// The caller of `req` for a route that needs one, or the 401/403 that refuses it.
   std::optional<response> authorize(request& req, const route& r);
 
+  /// Runs the route; a route that throws is a logged 500, never a crash.
+  void run(const route& r, const request& req, const params& values, responder finish);
+
+  backend& be_;
   auth::gate& gate_;
   router router_;
   std::shared_ptr<spdlog::logger> log_;

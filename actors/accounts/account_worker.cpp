@@ -428,6 +428,8 @@ account_worker_actor::behavior_type worker_impl(worker_pointer self, accounts_se
   self->state.conn = std::make_unique<pg::lazy_connection>(self->state.cfg.dsn,
                                                            pg::prepare_account_statements);
   self->state.log = log::get("accounts");
+  // Pays for the dummy hash now, not on the first login with an unknown email.
+  password::verify_nothing(self->state.cfg.bcrypt_cost);
   return {
     [self](register_user& req) { return do_register(self, req); },
     [self](login_user& req) { return do_login(self, req); },

@@ -167,6 +167,41 @@ catalog_actor::behavior_type catalog_impl(catalog_pointer self, service_ref<book
       });
       return rp;
     },
+    [self](price_books& msg) -> caf::result<book_prices> {
+      // Warm path: every book is in the cache; else fetch the missing ones, then answer.
+      auto out = std::make_shared<book_prices>();
+      auto missing = std::make_shared<size_t>(0);
+      for (auto& id : msg.book_ids) {
+        book_price p{id, false, {}, {}};
+        if (auto* hit = self->state.cache->find(id))
+          p = book_price{id, true, hit->info.title, hit->info.price};
+        else
+          ++*missing;
+        out->items.push_back(std::move(p));
+      }
+      if (*missing == 0)
+        return std::move(*out);
+      auto rp = self->make_response_promise<book_prices>();
+      auto failed = std::make_shared<caf::error>();
+      for (size_t i = 0; i < out->items.size(); ++i) {
+        if (out->items[i].found)
+          continue;
+        with_book(self, msg.ctx, out->items[i].book_id,
+                  [out, missing, failed, i, rp](caf::expected<book> b) mutable {
+                    if (b)
+                      out->items[i] = book_price{b->id, true, b->title, b->price};
+                    else if (describe(b.error()).code != errc::not_found && !*failed)
+                      *failed = b.error();
+                    if (--*missing != 0)
+                      return;
+                    if (*failed)
+                      rp.deliver(*failed);
+                    else
+                      rp.deliver(std::move(*out));
+                  });
+      }
+      return rp;
+    },
     [self](list_books& msg) -> caf::result<book_page> {
       std::string after;
       if (!msg.cursor.empty()) {

@@ -99,6 +99,25 @@ struct change_stock {
   int64_t delta = 0;
 };
 
+/// Titles and prices of several books at once (carts). Never fails for unknown ids: they come
+/// back with `found` false. Storage errors fail the whole call.
+struct price_books {
+  request_ctx ctx;
+  std::vector<std::string> book_ids;
+};
+
+struct book_price {
+  std::string book_id;
+  bool found = false;
+  std::string title;
+  money price;
+};
+
+/// In the order of the request.
+struct book_prices {
+  std::vector<book_price> items;
+};
+
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, money& x) {
   return f(caf::meta::type_name("money"), x.amount, x.currency);
@@ -150,7 +169,23 @@ typename Inspector::result_type inspect(Inspector& f, change_stock& x) {
   return f(caf::meta::type_name("change_stock"), x.ctx, x.book_id, x.delta);
 }
 
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, price_books& x) {
+  return f(caf::meta::type_name("price_books"), x.ctx, x.book_ids);
+}
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, book_price& x) {
+  return f(caf::meta::type_name("book_price"), x.book_id, x.found, x.title, x.price);
+}
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, book_prices& x) {
+  return f(caf::meta::type_name("book_prices"), x.items);
+}
+
 using catalog_actor = caf::typed_actor<caf::replies_to<get_book>::with<book_view>,
+                                       caf::replies_to<price_books>::with<book_prices>,
                                        caf::replies_to<list_books>::with<book_page>,
                                        caf::replies_to<create_book>::with<book_view>,
                                        caf::replies_to<update_book>::with<book_view>,

@@ -43,6 +43,10 @@ void register_types(caf::actor_system_config& cfg) {
     .add_message_type<create_book>("create_book")
     .add_message_type<update_book>("update_book")
     .add_message_type<change_stock>("change_stock")
+    .add_message_type<price_books>("price_books")
+    .add_message_type<book_price>("book_price")
+    .add_message_type<std::vector<book_price>>("std::vector<book_price>")
+    .add_message_type<book_prices>("book_prices")
     // book store
     .add_message_type<fetch_book>("fetch_book")
     .add_message_type<query_books>("query_books")

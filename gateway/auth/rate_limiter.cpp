@@ -77,22 +77,32 @@ bool rate_limiter::sync_once(int64_t now_ms) {
         it = entries_.erase(it); // a past window: nothing left to decide with it
         continue;
       }
-      if (it->second.unsynced > 0)
-        batch.push_back(push{it->first, it->second.window, it->second.unsynced});
+      // Also the addresses with nothing new here (INCRBY 0): their total may have grown on
+      // other nodes.
+      batch.push_back(push{it->first, it->second.window, it->second.unsynced});
       ++it;
     }
   }
-  if (batch.empty() || now_ms < conn_->retry_at_ms)
+  if (batch.empty())
     return true;
+  if (now_ms < conn_->retry_at_ms)
+    return false;
   auto ttl_ms = std::to_string(cfg_.window.count() * 2);
   try {
+    // One round trip for every address: INCRBY and PEXPIRE of each, pipelined.
+    std::vector<std::vector<std::string>> commands;
+    commands.reserve(batch.size() * 2);
     for (auto& p : batch) {
       auto key = redis_.prefix + ":rl:" + std::to_string(p.window) + ":" + p.ip;
-      auto r = conn_->client.command({"INCRBY", key, std::to_string(p.delta)});
+      commands.push_back({"INCRBY", key, std::to_string(p.delta)});
+      commands.push_back({"PEXPIRE", key, ttl_ms});
+    }
+    auto replies = conn_->client.pipeline(commands);
+    for (size_t i = 0; i < batch.size(); ++i) {
+      auto& r = replies[2 * i];
       if (r.is_error())
         throw redis::io_error{r.text()};
-      p.total = r.integer();
-      conn_->client.command({"PEXPIRE", key, ttl_ms});
+      batch[i].total = r.integer();
     }
     conn_->warned = false;
   } catch (const redis::io_error& e) {

@@ -4,7 +4,8 @@
 // by every node through Redis and decided locally, so the hot path never waits for Redis.
 //
 // Each node counts locally and, every `sync_interval`, adds what it counted to the Redis key
-// `<prefix>:rl:<window>:<ip>` (INCRBY) and learns the total of all nodes. A decision counts
+// `<prefix>:rl:<window>:<ip>` (INCRBY, 0 for addresses with nothing new) and learns the total of
+// all nodes: one pipelined round trip for all addresses seen in the current window. A decision counts
 // the last known total plus what this node counted since. If Redis is down, the node goes on
 // with its own count: a per-node limit until Redis is back.
 

@@ -4,57 +4,30 @@
 #include "gateway/routes/routes.hpp"
 #include "gateway/views.hpp"
 
-#include <atomic>
-#include <memory>
-#include <mutex>
 
 namespace bookstore::http {
 
 namespace {
 
-/// Prices every line from the catalog (all books asked at once) and answers the cart. A book that
-/// left the catalog is left out of the answer.
+/// Prices every line from the catalog (one call for the whole cart) and answers the cart. A book
+/// that left the catalog is left out of the answer.
 void price(backend& be, const request& req, cart_contents cart, responder done) {
   if (cart.items.empty())
     return done(json(200, cart_json({})));
-  struct join {
-    std::mutex mtx;
+  price_books msg{context_of(req), {}};
+  for (auto& item : cart.items) msg.book_ids.push_back(item.book_id);
+  be.ask(std::move(msg), [cart = std::move(cart), rid = req.request_id,
+                          done = std::move(done)](outcome<book_prices> o) {
+    if (!o)
+      return done(from_error(o.error, rid));
     std::vector<priced_line> lines;
-    std::vector<bool> present;
-    error_info failure;
-    std::atomic<size_t> left{0};
-    responder done;
-  };
-  auto j = std::make_shared<join>();
-  j->lines.resize(cart.items.size());
-  j->present.resize(cart.items.size());
-  j->left = cart.items.size();
-  j->done = std::move(done);
-  for (size_t i = 0; i < cart.items.size(); ++i) {
-    auto& item = cart.items[i];
-    be.ask(get_book{context_of(req), item.book_id},
-           [j, i, item, rid = req.request_id](outcome<book_view> o) {
-             {
-               std::lock_guard<std::mutex> guard{j->mtx};
-               if (o) {
-                 j->lines[i] = priced_line{item.book_id, o.value->info.title, item.quantity,
-                                           o.value->info.price};
-                 j->present[i] = true;
-               } else if (o.error.code != errc::not_found && j->failure.code == errc::none) {
-                 j->failure = o.error;
-               }
-             }
-             if (j->left.fetch_sub(1) != 1)
-               return;
-             if (j->failure.code != errc::none)
-               return j->done(from_error(j->failure, rid));
-             std::vector<priced_line> out;
-             for (size_t k = 0; k < j->lines.size(); ++k)
-               if (j->present[k])
-                 out.push_back(std::move(j->lines[k]));
-             j->done(json(200, cart_json(out)));
-           });
-  }
+    auto& prices = o.value->items;
+    for (size_t i = 0; i < cart.items.size() && i < prices.size(); ++i)
+      if (prices[i].found)
+        lines.push_back(priced_line{cart.items[i].book_id, prices[i].title,
+                                    cart.items[i].quantity, prices[i].price});
+    done(json(200, cart_json(lines)));
+  });
 }
 
 callback<cart_contents> priced(backend& be, const request& req, responder done) {

@@ -72,4 +72,35 @@ reply client::command(const std::vector<std::string>& argv) {
   return reply{std::unique_ptr<redisReply, reply::deleter>{static_cast<redisReply*>(raw)}};
 }
 
+std::vector<reply> client::pipeline(const std::vector<std::vector<std::string>>& commands) {
+  if (ctx_ == nullptr || ctx_->err != 0)
+    connect();
+  auto broken = [this] {
+    std::string why = ctx_->errstr;
+    redisFree(ctx_);
+    ctx_ = nullptr;
+    return io_error{"Redis I/O error: " + why};
+  };
+  for (auto& argv : commands) {
+    std::vector<const char*> args;
+    std::vector<size_t> lens;
+    for (auto& a : argv) {
+      args.push_back(a.data());
+      lens.push_back(a.size());
+    }
+    if (redisAppendCommandArgv(ctx_, static_cast<int>(args.size()), args.data(), lens.data())
+        != REDIS_OK)
+      throw broken();
+  }
+  std::vector<reply> out;
+  out.reserve(commands.size());
+  for (size_t i = 0; i < commands.size(); ++i) {
+    void* raw = nullptr;
+    if (redisGetReply(ctx_, &raw) != REDIS_OK || raw == nullptr)
+      throw broken();
+    out.push_back(reply{std::unique_ptr<redisReply, reply::deleter>{static_cast<redisReply*>(raw)}});
+  }
+  return out;
+}
+
 } // namespace bookstore::redis

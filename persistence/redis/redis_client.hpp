@@ -43,6 +43,9 @@ public:
   /// Runs one command (binary-safe arguments). Throws io_error; a Redis error reply is returned.
   reply command(const std::vector<std::string>& argv);
 
+  /// Sends every command, then reads every reply: one round trip. Throws io_error.
+  std::vector<reply> pipeline(const std::vector<std::vector<std::string>>& commands);
+
 private:
   void connect();
   std::string host_;

@@ -57,6 +57,16 @@ struct fake_backend : backend {
   void ask(probe_health, int64_t, callback<health_report> cb) override {
     reply(cb, health_report{});
   }
+  /// Whether the session entity says the caller's session is live.
+  bool session_live = true;
+  void ask(check_session msg, callback<session_view> cb) override {
+    if (!session_live)
+      return cb(outcome<session_view>::fail({errc::unauthenticated, "", "the session ended"}));
+    session_view v;
+    v.session_id = msg.session_id;
+    v.user_id = msg.ctx.caller;
+    cb(outcome<session_view>::ok(std::move(v)));
+  }
 };
 
 struct fixture {
@@ -281,6 +291,14 @@ CAF_TEST(catalog writes need an admin token and reads need none) {
   CAF_CHECK_EQUAL(be.calls, 1); // only the public read reached the backend
   token = token_for({"admin"});
   CAF_CHECK_EQUAL(call("POST", "/v1/books", valid).status, 201);
+}
+
+CAF_TEST(admin routes ask the session entity too) {
+  be.session_live = false; // ended on another node, and Redis did not say so
+  auto r = call("POST", "/v1/books/bk_aaaaaaaaaaaa/stock", R"({"delta":1})");
+  CAF_CHECK_EQUAL(r.status, 401);
+  CAF_CHECK_EQUAL(error_field(r, "code"), "unauthenticated");
+  CAF_CHECK(!be.stocked.has_value());
 }
 
 CAF_TEST(a revoked session is refused at once) {

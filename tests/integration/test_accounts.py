@@ -7,6 +7,7 @@ import hmac
 import json
 import os
 import re
+import socket
 import subprocess
 import time
 import unittest
@@ -270,6 +271,27 @@ class Accounts(unittest.TestCase):
             self.assert_error(self.me(token, node=other), 401, "unauthenticated")
         finally:
             other.stop()
+
+    def test_without_redis_a_logout_still_reaches_routes_that_ask_the_session(self):
+        # Two nodes that cannot reach Redis: the revocation cannot travel through it, but the
+        # session entity's durable state says the session ended.
+        sock = socket.socket()
+        sock.bind(("127.0.0.1", 0))
+        dead = f"127.0.0.1:{sock.getsockname()[1]}"
+        sock.close()
+        a = Node(self.db.dsn, redis=dead, settings={"node.id": "it-node-c"}).start()
+        b = Node(self.db.dsn, redis=dead, settings={"node.id": "it-node-d"}).start()
+        try:
+            admin = a.token(ADMIN_EMAIL, ADMIN_PASSWORD)
+            self.assertEqual(a.post("/v1/auth/logout", headers=bearer(admin)).status, 204)
+            self.assert_error(b.get("/v1/me", headers=bearer(admin)), 401, "unauthenticated")
+            r = b.post("/v1/books", new_book(isbn13(640)), headers=bearer(admin))
+            self.assert_error(r, 401, "unauthenticated")
+            self.assertEqual(self.db.sql(f"SELECT count(*) FROM books WHERE isbn = '{isbn13(640)}'"),
+                             "0")
+        finally:
+            a.stop()
+            b.stop()
 
     # -- roles and isolation -------------------------------------------------------------------
 

@@ -73,6 +73,24 @@ CAF_TEST(a book answer carries what its inventory item says is available) {
   CAF_CHECK_EQUAL(got->available, 7);
 }
 
+CAF_TEST(a cart is priced in one call with unknown books marked as not found) {
+  CAF_REQUIRE(ask<book_view>(get_book{{}, "bk_a"})); // bk_a cached, bk_b not yet
+  auto got = ask<book_prices>(price_books{{}, {"bk_b", "bk_zz", "bk_a"}});
+  CAF_REQUIRE(got);
+  CAF_REQUIRE_EQUAL(got->items.size(), 3u);
+  auto first = got->items[0];
+  auto unknown = got->items[1];
+  auto third = got->items[2];
+  CAF_CHECK(first.found);
+  CAF_CHECK_EQUAL(first.title, "Title bk_b");
+  CAF_CHECK(!unknown.found);
+  CAF_CHECK_EQUAL(unknown.book_id, "bk_zz");
+  CAF_CHECK_EQUAL(third.title, "Title bk_a");
+  auto fetches = books_state().fetches;
+  CAF_REQUIRE(ask<book_prices>(price_books{{}, {"bk_a", "bk_b"}}));
+  CAF_CHECK_EQUAL(books_state().fetches, fetches); // both cached now: no fetch
+}
+
 CAF_TEST(reads after the first are served from the cache) {
   CAF_REQUIRE(ask<book_view>(get_book{{}, "bk_a"}));
   CAF_REQUIRE(ask<book_view>(get_book{{}, "bk_a"}));
