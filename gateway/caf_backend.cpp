@@ -1,5 +1,6 @@
 #include "gateway/caf_backend.hpp"
 
+#include "actors/common/log.hpp"
 #include "actors/common/time.hpp"
 #include "actors/protocol/names.hpp"
 
@@ -30,7 +31,12 @@ struct call final : call_base {
     // response handler until an answer that may never come.
     auto f = std::move(cb);
     cb = nullptr;
-    f(std::move(o));
+    // A throwing callback must not take the bridge (and every request it carries) down.
+    try {
+      f(std::move(o));
+    } catch (const std::exception& e) {
+      log::error(*log::get("gateway"), "-", "a reply callback threw: {}", e.what());
+    }
   }
   void expire() override {
     finish(outcome<Reply>::fail(
@@ -117,7 +123,9 @@ struct caf_backend::impl {
       bridges.push_back(sys.spawn(bridge));
   }
 
-  ~impl() {
+  ~impl() { shutdown(); }
+
+  void shutdown() {
     for (auto& b : bridges) caf::anon_send_exit(b, caf::exit_reason::user_shutdown);
   }
 
@@ -151,6 +159,10 @@ caf_backend::caf_backend(caf::actor_system& sys, size_t bridges)
   : impl_(std::make_unique<impl>(sys, bridges)) {}
 
 caf_backend::~caf_backend() = default;
+
+void caf_backend::shutdown() {
+  impl_->shutdown();
+}
 
 void caf_backend::ask(get_book msg, callback<book_view> cb) {
   auto deadline = deadline_of(msg.ctx);

@@ -18,6 +18,10 @@ public:
   caf_backend(caf::actor_system& sys, size_t bridges);
   ~caf_backend() override;
 
+  /// Stops the bridges. Callbacks may still run until the actor system has finished; destroy the
+  /// backend only after that (routes call back into it from their callbacks).
+  void shutdown();
+
   void ask(get_book msg, callback<book_view> cb) override;
   void ask(list_books msg, callback<book_page> cb) override;
   void ask(create_book msg, callback<book_view> cb) override;

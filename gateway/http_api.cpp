@@ -86,7 +86,8 @@ std::optional<response> api::authorize(request& req, const route& r) {
 
 namespace {
 
-/// Probes and scrapes are not client traffic: never limited, never counted.
+/// Probes and scrapes are not client traffic: never limited, never counted (their answers still
+/// say what the budget is).
 bool exempt_from_limit(const std::string& path) {
   return path == "/healthz" || path == "/readyz" || path == "/metrics";
 }
@@ -101,8 +102,10 @@ void api::handle(request req, responder done) {
   auto answered = std::make_shared<std::atomic<bool>>(false);
   req.client_ip = gate_.client_ip(req.peer_ip, req.forwarded_for);
   std::optional<auth::rate_decision> limit;
-  if (gate_.limits() && !exempt_from_limit(req.path))
-    limit = gate_.limit(req.client_ip, unix_ms_now());
+  bool exempt = exempt_from_limit(req.path);
+  if (gate_.limits())
+    limit = exempt ? gate_.peek(req.client_ip, unix_ms_now())
+                   : gate_.limit(req.client_ip, unix_ms_now());
   auto finish = [this, r, method = req.method, rid = req.request_id, started, answered, limit,
                  done = std::move(done)](response res) {
     if (answered->exchange(true))
@@ -124,7 +127,7 @@ void api::handle(request req, responder done) {
                  took.count() * 1000);
     done(std::move(res));
   };
-  if (limit && !limit->allowed) {
+  if (limit && !limit->allowed && !exempt) {
     auto res = error_response(429, "rate_limited",
                               "too many requests from this address; try again later",
                               req.request_id);

@@ -1,5 +1,7 @@
 #include "gateway/request_body.hpp"
 
+#include "gateway/errors.hpp"
+
 namespace bookstore::http {
 
 namespace {
@@ -227,6 +229,11 @@ std::optional<std::string> query_param(std::string_view query, std::string_view 
     pos = amp + 1;
   }
   return std::nullopt;
+}
+
+response invalid_body(const body_error& err, std::string_view request_id) {
+  return err.field.empty() ? error_response(400, "invalid_request", err.message, request_id)
+                           : invalid(err.field, err.message, request_id);
 }
 
 } // namespace bookstore::http

@@ -3,6 +3,8 @@
 // Reading and checking JSON request bodies. Every check names the field it rejects, so a client
 // always learns what to fix; nothing here throws on bad input.
 
+#include "gateway/http.hpp"
+
 #include <nlohmann/json.hpp>
 
 #include <cstdint>
@@ -31,6 +33,9 @@ std::optional<std::vector<std::string>> read_strings(const nlohmann::json& obj,
                                                      const char* field, size_t min_items,
                                                      size_t max_items, size_t max_len,
                                                      body_error& err);
+
+/// The 400 invalid_request answer for `err` (naming its field, if any).
+response invalid_body(const body_error& err, std::string_view request_id);
 
 /// Text a client may send in a query value: valid UTF-8 without control characters.
 bool clean_text(std::string_view s);

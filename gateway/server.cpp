@@ -184,8 +184,14 @@ private:
     req.peer_ip = peer_ip_;
     auto authz = msg[bhttp::field::authorization];
     req.authorization = std::string{authz.data(), authz.size()};
-    auto xff = msg["X-Forwarded-For"];
-    req.forwarded_for = std::string{xff.data(), xff.size()};
+    // Every X-Forwarded-For line, in order: a proxy may add its own line after the client's.
+    for (auto range = msg.equal_range("X-Forwarded-For"); range.first != range.second;
+         ++range.first) {
+      auto v = range.first->value();
+      if (!req.forwarded_for.empty())
+        req.forwarded_for += ", ";
+      req.forwarded_for.append(v.data(), v.size());
+    }
     req.deadline_ms = unix_ms_now() + cfg_.request_timeout.count();
     version_ = msg.version();
     keep_alive_ = msg.keep_alive();

@@ -108,7 +108,9 @@ std::string cart_json(const std::vector<priced_line>& lines) {
   return w.take();
 }
 
-std::string export_json(const user_export& x, int64_t now_ms) {
+std::string export_json(const user_export& x,
+                        const std::vector<std::pair<std::string, cart_contents>>& carts,
+                        int64_t now_ms) {
   json_writer w;
   w.begin_object();
   w.key("profile");
@@ -117,7 +119,17 @@ std::string export_json(const user_export& x, int64_t now_ms) {
   w.key("sessions").begin_array();
   for (auto& s : x.sessions) {
     w.begin_object().key("id").value(s.id).key("created_at").value(rfc3339(s.created_at));
-    w.key("ip").value(s.ip).end_object();
+    w.key("ip").value(s.ip);
+    for (auto& [sid, cart] : carts) {
+      if (sid != s.id)
+        continue;
+      w.key("cart").begin_array();
+      for (auto& line : cart.items)
+        w.begin_object().key("book_id").value(line.book_id).key("quantity").value(line.quantity)
+          .end_object();
+      w.end_array();
+    }
+    w.end_object();
   }
   w.end_array();
   w.key("audit").begin_array();

@@ -4,6 +4,7 @@
 
 #include "actors/protocol/accounts.hpp"
 #include "actors/protocol/catalog.hpp"
+#include "actors/protocol/session.hpp"
 #include "gateway/json_writer.hpp"
 
 namespace bookstore::http {
@@ -31,7 +32,10 @@ struct priced_line {
 /// {"items":[{"book_id","title","quantity","unit_price"}],"total":Money}
 std::string cart_json(const std::vector<priced_line>& lines);
 
-/// {"profile","orders","sessions","audit","exported_at"}
-std::string export_json(const user_export& x, int64_t now_ms);
+/// {"profile","orders","sessions","audit","exported_at"}; each session with its cart when
+/// `carts` has one for it (live sessions).
+std::string export_json(const user_export& x,
+                        const std::vector<std::pair<std::string, cart_contents>>& carts,
+                        int64_t now_ms);
 
 } // namespace bookstore::http

@@ -195,7 +195,7 @@ int run_node(node_config& cfg) {
   }
   server->stop();
   caf::anon_send_exit(root, caf::exit_reason::user_shutdown);
-  backend.reset();
+  backend->shutdown(); // destroyed after the actors are done: their callbacks use it
   // The registry holds strong references; a detached actor (its own thread) is only joined once
   // its last reference is gone, so the names must go before the system waits for its threads.
   for (auto name : {names::catalog, names::accounts, names::inventory, names::sessions,

@@ -79,6 +79,9 @@ std::string mfa_secret(worker_pointer self, const pg::user_row& u) {
   return *plain;
 }
 
+constexpr int mfa_lock_after = 5;          // wrong codes in a row
+constexpr int mfa_lock_seconds = 15 * 60;
+
 /// Password (and MFA, when enabled) of `u`; the error says what failed. Consumes the MFA step.
 caf::error confirm(worker_pointer self, const request_ctx& ctx, const pg::user_row& u,
                    const std::string& pw, const std::string& code) {
@@ -88,20 +91,32 @@ caf::error confirm(worker_pointer self, const request_ctx& ctx, const pg::user_r
     return {};
   if (code.empty())
     return make_error(errc::mfa_required, "mfa_code", "this account needs an MFA code");
+  if (u.mfa_locked)
+    return make_error(errc::invalid_mfa_code, "mfa_code",
+                      "too many wrong MFA codes; try again in a few minutes");
   auto secret = mfa_secret(self, u);
   auto step = totp::accept(secret, code, self->state.now() / 1000, u.mfa_last_step);
-  if (secret.empty() || !step)
-    return make_error(errc::invalid_mfa_code, "mfa_code", "the MFA code is not valid");
-  auto used = guarded<bool>(self, ctx.request_id, "use MFA step", [&](pqxx::connection& c) {
+  auto used = guarded<bool>(self, ctx.request_id, "MFA check", [&](pqxx::connection& c) {
     pqxx::work tx{c};
-    auto ok = pg::use_mfa_step(tx, u.view.id, *step, false);
+    bool ok = !secret.empty() && step && pg::use_mfa_step(tx, u.view.id, *step, false);
+    if (ok)
+      pg::record_mfa_success(tx, u.view.id);
+    else
+      pg::record_mfa_failure(tx, u.view.id, mfa_lock_after, mfa_lock_seconds);
     tx.commit();
     return ok;
   });
   if (!used)
     return used.error();
   if (!*used)
-    return make_error(errc::invalid_mfa_code, "mfa_code", "the MFA code was already used");
+    return make_error(errc::invalid_mfa_code, "mfa_code", "the MFA code is not valid");
+  return {};
+}
+
+/// A request whose deadline passed while it queued: nobody waits for it, so no bcrypt for it.
+caf::error expired(const request_ctx& ctx) {
+  if (ctx.deadline_ms != 0 && ctx.deadline_ms <= unix_ms_now())
+    return make_error(errc::timeout, "", "the request waited past its deadline");
   return {};
 }
 
@@ -121,6 +136,8 @@ std::optional<pg::user_row> load_user(worker_pointer self, const request_ctx& ct
 }
 
 caf::result<user_view> do_register(worker_pointer self, register_user& req) {
+  if (auto err = expired(req.ctx))
+    return err;
   auto& cfg = self->state.cfg;
   auto hash = password::hash(req.password, cfg.bcrypt_cost);
   if (!hash)
@@ -139,6 +156,8 @@ caf::result<user_view> do_register(worker_pointer self, register_user& req) {
 }
 
 caf::result<login_grant> do_login(worker_pointer self, login_user& req) {
+  if (auto err = expired(req.ctx))
+    return err;
   auto& cfg = self->state.cfg;
   auto found = guarded<std::optional<pg::user_row>>(
     self, req.ctx.request_id, "find user",
@@ -176,10 +195,14 @@ caf::result<login_grant> do_login(worker_pointer self, login_user& req) {
   auto sessions = cfg.sessions.get();
   if (!sessions)
     return make_error(errc::unavailable, "", "sessions are restarting");
-  open_session open{req.ctx,       grant.session_id,
-                    u.view.id,     u.view.roles,
-                    crypto::sha256_hex(secret), req.ip,
-                    self->state.now() + cfg.refresh_ttl_ms};
+  open_session open{req.ctx,
+                    grant.session_id,
+                    u.view.id,
+                    u.view.roles,
+                    crypto::sha256_hex(secret),
+                    req.ip,
+                    self->state.now() + cfg.refresh_ttl_ms,
+                    u.view.mfa_enabled};
   auto rp = self->make_response_promise<login_grant>();
   self->request(sessions, cfg.session_timeout, std::move(open))
     .then([rp, grant](session_view&) mutable { rp.deliver(std::move(grant)); },
@@ -192,6 +215,14 @@ caf::result<login_grant> do_refresh(worker_pointer self, refresh_login& req) {
   auto dot = req.refresh_token.find('.');
   auto sid = req.refresh_token.substr(0, dot);
   if (dot == std::string::npos || !ids::well_formed(sid, "ses") || dot + 1 >= req.refresh_token.size())
+    return make_error(errc::unauthenticated, "", "the refresh token is not valid");
+  // Only sessions of accounts that are not being deleted (and only sessions that exist: a made-up
+  // id never activates an entity).
+  auto owner = guarded<std::string>(self, req.ctx.request_id, "session owner",
+                                    [&](pqxx::connection& c) { return pg::session_live_owner(c, sid); });
+  if (!owner)
+    return owner.error();
+  if (owner->empty())
     return make_error(errc::unauthenticated, "", "the refresh token is not valid");
   auto sessions = cfg.sessions.get();
   if (!sessions)
@@ -281,6 +312,8 @@ caf::result<user_view> do_enable_mfa(worker_pointer self, enable_mfa& req) {
 }
 
 caf::result<deletion_receipt> do_delete(worker_pointer self, delete_user& req) {
+  if (auto late = expired(req.ctx))
+    return late;
   caf::error err;
   auto u = load_user(self, req.ctx, req.user_id, err);
   if (!u)
@@ -304,16 +337,26 @@ caf::result<deletion_receipt> do_delete(worker_pointer self, delete_user& req) {
   });
   if (!r)
     return r.error();
-  // Every session ends; the gateway also revokes them in Redis for their access tokens' life.
-  if (auto sessions = self->state.cfg.sessions.get())
-    for (auto& sid : receipt.session_ids)
-      self->request(sessions, self->state.cfg.session_timeout, end_session{req.ctx, sid})
-        .then([](session_view&) {},
-              [self, sid, rid = req.ctx.request_id](caf::error& e) {
-                log::warn(*self->state.log, rid, "ending session {} failed: {}", sid,
-                          to_string(e));
-              });
-  return receipt;
+  // Every session ends before the answer; the gateway also revokes them in Redis for their
+  // access tokens' life. A session that could not be told is still dead: refresh refuses
+  // deleted accounts, and the account's data answers 404.
+  auto sessions = self->state.cfg.sessions.get();
+  if (!sessions || receipt.session_ids.empty())
+    return receipt;
+  auto rp = self->make_response_promise<deletion_receipt>();
+  auto left = std::make_shared<size_t>(receipt.session_ids.size());
+  for (auto& sid : receipt.session_ids) {
+    auto done = [self, rp, left, receipt, sid, rid = req.ctx.request_id](caf::error err) mutable {
+      if (err)
+        log::warn(*self->state.log, rid, "ending session {} failed: {}", sid, to_string(err));
+      if (--*left == 0)
+        rp.deliver(receipt);
+    };
+    self->request(sessions, self->state.cfg.session_timeout, end_session{req.ctx, sid})
+      .then([done](session_view&) mutable { done({}); },
+            [done](caf::error& e) mutable { done(e); });
+  }
+  return rp;
 }
 
 caf::result<user_export> do_export(worker_pointer self, export_user& req) {
@@ -391,8 +434,12 @@ bool do_bootstrap(worker_pointer self) {
   auto& cfg = self->state.cfg;
   if (cfg.bootstrap_email.empty())
     return false;
+  auto email = cfg.bootstrap_email;
+  for (auto& ch : email)
+    if (ch >= 'A' && ch <= 'Z')
+      ch = static_cast<char>(ch - 'A' + 'a');
   auto found = guarded<std::optional<pg::user_row>>(self, "-", "bootstrap", [&](pqxx::connection& c) {
-    return pg::find_user_by_email(c, cfg.bootstrap_email);
+    return pg::find_user_by_email(c, email);
   });
   if (!found)
     throw std::runtime_error(to_string(found.error()));
@@ -404,7 +451,7 @@ bool do_bootstrap(worker_pointer self) {
   auto id = ids::make("usr");
   auto r = guarded<bool>(self, "-", "bootstrap", [&](pqxx::connection& c) {
     pqxx::work tx{c};
-    pg::insert_user(tx, id, cfg.bootstrap_email, "Administrator", *hash, admin_roles);
+    pg::insert_user(tx, id, email, "Administrator", *hash, admin_roles);
     pg::append_audit(tx, audit_entry{"", "user.registered", id, "", "", R"({"bootstrap":true})"});
     pg::append_audit(tx, audit_entry{"", "role.granted", id, "", "",
                                      R"({"roles":["admin","operator"],"by":"bootstrap"})"});
@@ -413,23 +460,25 @@ bool do_bootstrap(worker_pointer self) {
   });
   if (!r && describe(r.error()).code != errc::email_taken) // another node was first: fine
     throw std::runtime_error(to_string(r.error()));
-  log::info(*self->state.log, "-", "bootstrap admin {} created", cfg.bootstrap_email);
+  log::info(*self->state.log, "-", "bootstrap admin {} created", email);
   return true;
 }
 
 
-account_worker_actor::behavior_type worker_impl(worker_pointer self, accounts_settings cfg) {
-  if (cfg.detached) {
+account_worker_actor::behavior_type worker_impl(worker_pointer self, accounts_settings cfg,
+                                                bool hashing) {
+  if (cfg.detached && hashing) {
     // Hashing threads yield to the request threads: a burst of logins must not lift the
     // latency of everything else on a 2-core machine. (Linux: nice is per thread.)
-    setpriority(PRIO_PROCESS, static_cast<id_t>(syscall(SYS_gettid)), 10);
+    setpriority(PRIO_PROCESS, static_cast<id_t>(syscall(SYS_gettid)), 19);
   }
   self->state.cfg = std::move(cfg);
   self->state.conn = std::make_unique<pg::lazy_connection>(self->state.cfg.dsn,
                                                            pg::prepare_account_statements);
   self->state.log = log::get("accounts");
   // Pays for the dummy hash now, not on the first login with an unknown email.
-  password::verify_nothing(self->state.cfg.bcrypt_cost);
+  if (hashing)
+    password::verify_nothing(self->state.cfg.bcrypt_cost);
   return {
     [self](register_user& req) { return do_register(self, req); },
     [self](login_user& req) { return do_login(self, req); },
@@ -476,10 +525,11 @@ account_worker_actor::behavior_type worker_impl(worker_pointer self, accounts_se
 
 } // namespace
 
-account_worker_actor spawn_account_worker(caf::local_actor* parent, accounts_settings cfg) {
+account_worker_actor spawn_account_worker(caf::local_actor* parent, accounts_settings cfg,
+                                          bool hashing) {
   if (cfg.detached)
-    return parent->spawn<caf::detached + caf::linked>(worker_impl, std::move(cfg));
-  return parent->spawn<caf::linked>(worker_impl, std::move(cfg));
+    return parent->spawn<caf::detached + caf::linked>(worker_impl, std::move(cfg), hashing);
+  return parent->spawn<caf::linked>(worker_impl, std::move(cfg), hashing);
 }
 
 } // namespace bookstore

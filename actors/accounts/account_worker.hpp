@@ -15,8 +15,9 @@ using purge_atom = caf::atom_constant<caf::atom("purge")>;
 using account_worker_actor
   = accounts_actor::extend<caf::reacts_to<purge_atom>>;
 
-/// A worker linked to `parent`, on its own thread when `settings.detached`.
-account_worker_actor spawn_account_worker(caf::local_actor* parent,
-                                          accounts_settings settings);
+/// A worker linked to `parent`, on its own thread when `settings.detached`. A `hashing` worker
+/// (the ones that take bcrypt work) runs at the lowest CPU priority.
+account_worker_actor spawn_account_worker(caf::local_actor* parent, accounts_settings settings,
+                                          bool hashing);
 
 } // namespace bookstore

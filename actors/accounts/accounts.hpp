@@ -1,9 +1,9 @@
 #pragma once
 
-// Starts the accounts service: a front actor that hands each request to one of a few workers,
-// each on its own thread (bcrypt takes ~0.25 s at cost 12 and must never hold a scheduler
-// thread) with its own PostgreSQL connection. The front also runs the purge job and creates the
-// bootstrap admin.
+// Starts the accounts service: a front actor that hands each request to a worker on its own thread
+// with its own PostgreSQL connection: bcrypt work (~0.25 s at cost 12; it must never hold a
+// scheduler thread) to one of `workers` hashing workers at the lowest CPU priority, everything
+// else to one light worker. The front also runs the purge job and creates the bootstrap admin.
 
 #include "actors/common/service_ref.hpp"
 #include "actors/protocol/accounts.hpp"
@@ -19,7 +19,7 @@ namespace bookstore {
 
 struct accounts_settings {
   std::string dsn;
-  size_t workers = 2;
+  size_t workers = 2; ///< hashing workers
   unsigned bcrypt_cost = 12;
   std::string mfa_key; ///< 32 bytes: AES-256-GCM key of TOTP secrets
   std::string issuer = "Bookstore";

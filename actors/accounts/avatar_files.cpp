@@ -1,6 +1,7 @@
 #include "actors/accounts/avatar_files.hpp"
 
 #include <fcntl.h>
+#include <stdlib.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -35,10 +36,11 @@ void sync_fd(const std::string& path, int flags) {
 void store(const std::string& dir, const std::string& user_id, const std::string& bytes) {
   std::filesystem::create_directories(dir);
   auto final_path = dir + "/" + user_id;
-  auto tmp = final_path + ".tmp";
-  int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0640);
+  // A temp name of its own: two uploads never write into the same file.
+  std::string tmp = final_path + ".XXXXXX";
+  int fd = ::mkstemp(tmp.data());
   if (fd < 0)
-    fail("open " + tmp);
+    fail("mkstemp " + tmp);
   size_t done = 0;
   while (done < bytes.size()) {
     auto n = ::write(fd, bytes.data() + done, bytes.size() - done);
@@ -46,6 +48,7 @@ void store(const std::string& dir, const std::string& user_id, const std::string
       if (errno == EINTR)
         continue;
       ::close(fd);
+      ::unlink(tmp.c_str());
       fail("write " + tmp);
     }
     done += static_cast<size_t>(n);

@@ -73,7 +73,7 @@ std::string code(std::string_view secret, int64_t t, unsigned digits, std::strin
 std::optional<int64_t> accept(std::string_view secret, std::string_view code, int64_t now,
                               int64_t last_step) {
   init_once();
-  if (code.size() != 6 || !std::all_of(code.begin(), code.end(), ::isdigit))
+  if (code.size() != 6 || !std::all_of(code.begin(), code.end(), [](unsigned char c) { return std::isdigit(c) != 0; }))
     return std::nullopt;
   std::string otp{code};
   int pos = 0;

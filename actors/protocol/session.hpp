@@ -31,6 +31,7 @@ struct session_view {
   int64_t created_at = 0; ///< Unix ms
   int64_t expires_at = 0; ///< Unix ms: the refresh token's end of life
   std::string last_ip;
+  bool mfa = false; ///< the login that opened it passed an MFA code
 };
 
 struct cart_line {
@@ -52,6 +53,7 @@ struct open_session {
   std::string refresh_hash; ///< SHA-256 (hex) of the refresh token's secret
   std::string ip;
   int64_t expires_at = 0; ///< Unix ms
+  bool mfa = false;       ///< the login passed an MFA code
 };
 
 /// Rotates the refresh token: `presented_hash` must be the current one, then `next_hash`
@@ -110,7 +112,7 @@ struct clear_cart {
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, session_view& x) {
   return f(caf::meta::type_name("session_view"), x.session_id, x.user_id, x.roles, x.generation,
-           x.revoked, x.created_at, x.expires_at, x.last_ip);
+           x.revoked, x.created_at, x.expires_at, x.last_ip, x.mfa);
 }
 
 template <class Inspector>
@@ -126,7 +128,7 @@ typename Inspector::result_type inspect(Inspector& f, cart_contents& x) {
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, open_session& x) {
   return f(caf::meta::type_name("open_session"), x.ctx, x.session_id, x.user_id, x.roles,
-           x.refresh_hash, x.ip, x.expires_at);
+           x.refresh_hash, x.ip, x.expires_at, x.mfa);
 }
 
 template <class Inspector>

@@ -22,8 +22,9 @@ struct session_state {
   bool revoked = false;
   std::string last_ip;
   std::map<std::string, int64_t> cart; ///< book id -> quantity
+  bool mfa = false; ///< the login that opened the session passed an MFA code
   MSGPACK_DEFINE_MAP(user_id, roles, refresh_hash, spent, generation, created_at, expires_at,
-                     revoked, last_ip, cart)
+                     revoked, last_ip, cart, mfa)
 };
 
 } // namespace bookstore

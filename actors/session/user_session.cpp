@@ -37,8 +37,8 @@ cart_contents contents(const session_state& st) {
 } // namespace
 
 session_view user_session::view(const std::string& id, const state_type& st) {
-  return session_view{id,           st.user_id,    st.roles,  st.generation,
-                      st.revoked,   st.created_at, st.expires_at, st.last_ip};
+  return session_view{id,         st.user_id,    st.roles,      st.generation, st.revoked,
+                      st.created_at, st.expires_at, st.last_ip, st.mfa};
 }
 
 caf::expected<session_view> user_session::handle(state_type& st, const open_session& msg,
@@ -53,6 +53,7 @@ caf::expected<session_view> user_session::handle(state_type& st, const open_sess
   st.created_at = e.now_ms;
   st.expires_at = msg.expires_at;
   st.last_ip = msg.ip;
+  st.mfa = msg.mfa;
   e.changed = true;
   return view(msg.session_id, st);
 }

@@ -62,10 +62,32 @@ std::string gate::client_ip(const std::string& peer, const std::string& forwarde
   return ip;
 }
 
+namespace {
+
+/// What the budget is kept for: the address, but a whole IPv6 /64 (one subscriber's network),
+/// or a client would get a budget per address of its /64.
+std::string budget_key(const std::string& ip) {
+  boost::system::error_code ec;
+  auto a = boost::asio::ip::make_address(ip, ec);
+  if (ec || !a.is_v6())
+    return ip;
+  auto bytes = a.to_v6().to_bytes();
+  for (size_t i = 8; i < bytes.size(); ++i) bytes[i] = 0;
+  return boost::asio::ip::address_v6{bytes}.to_string() + "/64";
+}
+
+} // namespace
+
 rate_decision gate::limit(const std::string& ip, int64_t now_ms) {
   if (limiter_ == nullptr)
     return rate_decision{true, 0, 0, 0};
-  return limiter_->check(ip, now_ms);
+  return limiter_->check(budget_key(ip), now_ms);
+}
+
+rate_decision gate::peek(const std::string& ip, int64_t now_ms) {
+  if (limiter_ == nullptr)
+    return rate_decision{true, 0, 0, 0};
+  return limiter_->peek(budget_key(ip), now_ms);
 }
 
 verdict gate::authenticate(const std::string& authorization, int64_t now_s, http::caller& out) {
@@ -74,7 +96,10 @@ verdict gate::authenticate(const std::string& authorization, int64_t now_s, http
   constexpr std::string_view scheme = "Bearer ";
   if (authorization.size() <= scheme.size()
       || !std::equal(scheme.begin(), scheme.end(), authorization.begin(),
-                     [](char a, char b) { return std::tolower(a) == std::tolower(b); }))
+                     [](char a, char b) {
+                       return std::tolower(static_cast<unsigned char>(a))
+                              == std::tolower(static_cast<unsigned char>(b));
+                     }))
     return verdict::invalid;
   auto token = trim(std::string_view{authorization}.substr(scheme.size()));
   claims c;

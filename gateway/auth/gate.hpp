@@ -36,6 +36,8 @@ public:
 
   /// Counts a request of `ip`.
   rate_decision limit(const std::string& ip, int64_t now_ms);
+  /// What `limit` would say, without counting (for answers that are not counted).
+  rate_decision peek(const std::string& ip, int64_t now_ms);
   bool limits() const { return limiter_ != nullptr; }
 
   /// Checks `Authorization: Bearer <token>`; on ok, `out` says who.

@@ -4,6 +4,7 @@
 #include "actors/common/time.hpp"
 #include "persistence/redis/redis_client.hpp"
 
+#include <algorithm>
 #include <vector>
 
 namespace bookstore::auth {
@@ -39,26 +40,39 @@ void rate_limiter::start() {
   syncer_ = std::thread{[this] { loop(); }};
 }
 
-rate_decision rate_limiter::check(const std::string& ip, int64_t now_ms) {
-  auto window_ms = cfg_.window.count();
-  auto window = now_ms / window_ms;
+rate_decision rate_limiter::decide(entry& e, int64_t window, int64_t now_ms, bool count) {
+  if (e.window != window)
+    e = entry{window, 0, 0, 0, 0};
   rate_decision d;
   d.limit = cfg_.limit;
-  std::lock_guard<std::mutex> guard{mtx_};
-  auto& e = entries_[ip];
-  if (e.window != window)
-    e = entry{window, 0, 0};
-  auto used = e.known + e.unsynced;
+  auto used = std::max(e.local, e.known + e.unsynced);
   if (used >= cfg_.limit) {
     d.allowed = false;
-    d.remaining = 0;
-    auto ends = (window + 1) * window_ms;
-    d.retry_after_s = std::max<int64_t>(1, (ends - now_ms + 999) / 1000);
+    auto window_ms = cfg_.window.count();
+    d.retry_after_s = std::max<int64_t>(1, ((window + 1) * window_ms - now_ms + 999) / 1000);
     return d;
   }
-  e.unsynced += 1;
-  d.remaining = std::max<int64_t>(0, cfg_.limit - used - 1);
+  if (count) {
+    e.unsynced += 1;
+    e.local += 1;
+    e.last_seen = now_ms;
+    used += 1;
+  }
+  d.remaining = std::max<int64_t>(0, cfg_.limit - used);
   return d;
+}
+
+rate_decision rate_limiter::check(const std::string& ip, int64_t now_ms) {
+  std::lock_guard<std::mutex> guard{mtx_};
+  return decide(entries_[ip], now_ms / cfg_.window.count(), now_ms, true);
+}
+
+rate_decision rate_limiter::peek(const std::string& ip, int64_t now_ms) {
+  std::lock_guard<std::mutex> guard{mtx_};
+  auto it = entries_.find(ip);
+  entry fresh;
+  return decide(it != entries_.end() ? it->second : fresh, now_ms / cfg_.window.count(), now_ms,
+                false);
 }
 
 bool rate_limiter::sync_once(int64_t now_ms) {
@@ -66,20 +80,22 @@ bool rate_limiter::sync_once(int64_t now_ms) {
     std::string ip;
     int64_t window;
     int64_t delta;
+    int64_t last_seen;
     int64_t total = -1;
   };
+  constexpr int64_t active_ms = 1000; // idle longer: its total is learnt on its next request
   std::vector<push> batch;
   auto current = now_ms / cfg_.window.count();
   {
     std::lock_guard<std::mutex> guard{mtx_};
     for (auto it = entries_.begin(); it != entries_.end();) {
-      if (it->second.window < current) {
+      auto& e = it->second;
+      if (e.window < current) {
         it = entries_.erase(it); // a past window: nothing left to decide with it
         continue;
       }
-      // Also the addresses with nothing new here (INCRBY 0): their total may have grown on
-      // other nodes.
-      batch.push_back(push{it->first, it->second.window, it->second.unsynced});
+      if (e.unsynced > 0 || now_ms - e.last_seen <= active_ms)
+        batch.push_back(push{it->first, e.window, e.unsynced, e.last_seen});
       ++it;
     }
   }
@@ -87,9 +103,15 @@ bool rate_limiter::sync_once(int64_t now_ms) {
     return true;
   if (now_ms < conn_->retry_at_ms)
     return false;
+  if (batch.size() > cfg_.max_batch) {
+    // The busiest addresses first; the rest wait for the next sync (still counted locally).
+    std::partial_sort(batch.begin(), batch.begin() + static_cast<long>(cfg_.max_batch),
+                      batch.end(), [](auto& a, auto& b) { return a.delta > b.delta; });
+    batch.resize(cfg_.max_batch);
+  }
   auto ttl_ms = std::to_string(cfg_.window.count() * 2);
+  bool ok = true;
   try {
-    // One round trip for every address: INCRBY and PEXPIRE of each, pipelined.
     std::vector<std::vector<std::string>> commands;
     commands.reserve(batch.size() * 2);
     for (auto& p : batch) {
@@ -98,14 +120,12 @@ bool rate_limiter::sync_once(int64_t now_ms) {
       commands.push_back({"PEXPIRE", key, ttl_ms});
     }
     auto replies = conn_->client.pipeline(commands);
-    for (size_t i = 0; i < batch.size(); ++i) {
-      auto& r = replies[2 * i];
-      if (r.is_error())
-        throw redis::io_error{r.text()};
-      batch[i].total = r.integer();
-    }
+    for (size_t i = 0; i < batch.size(); ++i)
+      if (!replies[2 * i].is_error())
+        batch[i].total = replies[2 * i].integer();
     conn_->warned = false;
   } catch (const redis::io_error& e) {
+    ok = false;
     conn_->retry_at_ms = now_ms + retry_after_failure_ms;
     if (!conn_->warned)
       log::warn(*log::get("gateway"), "-", "rate limits are per node until Redis is back: {}",
@@ -113,19 +133,17 @@ bool rate_limiter::sync_once(int64_t now_ms) {
     conn_->warned = true;
   }
   std::lock_guard<std::mutex> guard{mtx_};
-  bool all = true;
   for (auto& p : batch) {
-    if (p.total < 0) {
-      all = false;
-      continue; // not pushed: still counted locally, pushed next time
-    }
     auto it = entries_.find(p.ip);
     if (it == entries_.end() || it->second.window != p.window)
       continue;
+    // Sent is spent: whether or not Redis applied it, it is never sent again (no double
+    // counting); the local count keeps the per-node limit either way.
     it->second.unsynced -= p.delta;
-    it->second.known = std::max(it->second.known, p.total);
+    if (p.total >= 0)
+      it->second.known = std::max(it->second.known, p.total);
   }
-  return all;
+  return ok;
 }
 
 void rate_limiter::loop() {

@@ -4,10 +4,12 @@
 // by every node through Redis and decided locally, so the hot path never waits for Redis.
 //
 // Each node counts locally and, every `sync_interval`, adds what it counted to the Redis key
-// `<prefix>:rl:<window>:<ip>` (INCRBY, 0 for addresses with nothing new) and learns the total of
-// all nodes: one pipelined round trip for all addresses seen in the current window. A decision counts
-// the last known total plus what this node counted since. If Redis is down, the node goes on
-// with its own count: a per-node limit until Redis is back.
+// `<prefix>:rl:<window>:<ip>` (INCRBY; 0 for addresses active in the last second with nothing
+// new, so their total from other nodes is learnt too) in one pipelined round trip, at most
+// `max_batch` addresses per sync. A decision counts the larger of what this node alone counted
+// and the last known total of all nodes plus what this node counted since. If Redis is down
+// (or a sync fails half-way; its increments are then taken as applied, so nothing is counted
+// twice), the node's own count still holds: a per-node limit until Redis is back.
 
 #include "gateway/auth/revocations.hpp" // redis_settings
 
@@ -25,6 +27,7 @@ struct rate_limit_settings {
   int64_t limit = 2000;
   std::chrono::milliseconds window{5 * 60 * 1000};
   std::chrono::milliseconds sync_interval{50};
+  size_t max_batch = 2000; ///< addresses per sync (the most active first)
 };
 
 struct rate_decision {
@@ -47,16 +50,22 @@ public:
   /// Counts one request of `ip` at `now_ms` and says whether it may go on.
   rate_decision check(const std::string& ip, int64_t now_ms);
 
+  /// What `check` would say, without counting.
+  rate_decision peek(const std::string& ip, int64_t now_ms);
+
   /// One exchange with Redis (the sync thread's loop body; tests call it directly).
   /// False if Redis could not be reached.
   bool sync_once(int64_t now_ms);
 
 private:
   struct entry {
-    int64_t window = 0;   ///< window number (now / window length)
-    int64_t known = 0;    ///< total of all nodes at the last sync (includes our synced counts)
-    int64_t unsynced = 0; ///< counted here since
+    int64_t window = 0;    ///< window number (now / window length)
+    int64_t known = 0;     ///< total of all nodes at the last sync (includes our synced counts)
+    int64_t unsynced = 0;  ///< counted here since
+    int64_t local = 0;     ///< counted here in this window (the per-node floor)
+    int64_t last_seen = 0; ///< Unix ms of the last request
   };
+  rate_decision decide(entry& e, int64_t window, int64_t now_ms, bool count);
   void loop();
 
   rate_limit_settings cfg_;

@@ -36,11 +36,6 @@ bool plausible_email(const std::string& e) {
   });
 }
 
-response bad_body(const body_error& err, const request& req) {
-  return err.field.empty() ? error_response(400, "invalid_request", err.message, req.request_id)
-                           : invalid(err.field, err.message, req.request_id);
-}
-
 /// The answer to a login or a refresh: a new access token for the grant.
 callback<login_grant> issue_tokens(auth::gate& gate, const request& req, responder done) {
   return [&gate, rid = req.request_id, done = std::move(done)](outcome<login_grant> o) {
@@ -61,10 +56,10 @@ void register_account(backend& be, const request& req, responder done) {
   body_error err;
   auto obj = parse_object(req.body, err);
   if (!obj)
-    return done(bad_body(err, req));
+    return done(invalid_body(err, req.request_id));
   auto email = read_string(*obj, "email", 3, 254, err);
   if (!err.field.empty())
-    return done(bad_body(err, req));
+    return done(invalid_body(err, req.request_id));
   if (!email || !plausible_email(*email))
     return done(invalid("email", "email must be an address like reader@example.com (at most 254 "
                                  "characters)",
@@ -86,9 +81,7 @@ void register_account(backend& be, const request& req, responder done) {
   be.ask(std::move(msg), [rid = req.request_id, done = std::move(done)](outcome<user_view> o) {
     if (!o)
       return done(from_error(o.error, rid));
-    auto res = json(201, user_json(*o.value));
-    res.headers.emplace_back("Location", "/v1/users/" + o.value->id);
-    done(std::move(res));
+    done(json(201, user_json(*o.value)));
   });
 }
 
@@ -96,7 +89,7 @@ void login(backend& be, auth::gate& gate, const request& req, responder done) {
   body_error err;
   auto obj = parse_object(req.body, err);
   if (!obj)
-    return done(bad_body(err, req));
+    return done(invalid_body(err, req.request_id));
   auto email = read_string(*obj, "email", 1, 254, err);
   if (!email)
     return done(invalid("email", err.field.empty() ? "email is required" : err.message,
@@ -107,7 +100,7 @@ void login(backend& be, auth::gate& gate, const request& req, responder done) {
                         req.request_id));
   auto code = read_string(*obj, "mfa_code", 0, 16, err);
   if (!err.field.empty())
-    return done(bad_body(err, req));
+    return done(invalid_body(err, req.request_id));
   login_user msg{context_of(req), lower_ascii(*email), std::move(*password), code.value_or(""),
                  req.client_ip};
   be.ask(std::move(msg), issue_tokens(gate, req, std::move(done)));
@@ -117,7 +110,7 @@ void refresh(backend& be, auth::gate& gate, const request& req, responder done) 
   body_error err;
   auto obj = parse_object(req.body, err);
   if (!obj)
-    return done(bad_body(err, req));
+    return done(invalid_body(err, req.request_id));
   auto token = read_string(*obj, "refresh_token", 1, 512, err);
   if (!token)
     return done(invalid("refresh_token",

@@ -142,9 +142,7 @@ void create(backend& be, const request& req, responder done) {
   auto obj = parse_object(req.body, err);
   book_patch fields;
   if (!obj || !read_book_fields(*obj, fields, err))
-    return done(err.field.empty() ? error_response(400, "invalid_request", err.message,
-                                                   req.request_id)
-                                  : invalid(err.field, err.message, req.request_id));
+    return done(invalid_body(err, req.request_id));
   for (auto [bit, name] : {std::pair{bf_isbn, "isbn"}, std::pair{bf_title, "title"},
                            std::pair{bf_authors, "authors"}, std::pair{bf_price, "price"}})
     if ((fields.fields & bit) == 0)
@@ -171,9 +169,7 @@ void update(backend& be, const request& req, const params& ps, responder done) {
   auto obj = parse_object(req.body, err);
   book_patch patch;
   if (!obj || !read_book_fields(*obj, patch, err))
-    return done(err.field.empty() ? error_response(400, "invalid_request", err.message,
-                                                   req.request_id)
-                                  : invalid(err.field, err.message, req.request_id));
+    return done(invalid_body(err, req.request_id));
   if (obj->contains("stock"))
     return done(invalid("stock", "stock changes go through POST /v1/books/{id}/stock",
                         req.request_id));

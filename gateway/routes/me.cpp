@@ -6,14 +6,12 @@
 #include "gateway/routes/routes.hpp"
 #include "gateway/views.hpp"
 
+#include <memory>
+#include <mutex>
+
 namespace bookstore::http {
 
 namespace {
-
-response bad_body(const body_error& err, const request& req) {
-  return err.field.empty() ? error_response(400, "invalid_request", err.message, req.request_id)
-                           : invalid(err.field, err.message, req.request_id);
-}
 
 /// Runs `next` once the caller's session entity confirms the session is live: a session revoked
 /// on another node is refused here even when Redis could not tell us.
@@ -46,10 +44,10 @@ void patch_me(backend& be, const request& req, responder done) {
   body_error err;
   auto obj = parse_object(req.body, err);
   if (!obj)
-    return done(bad_body(err, req));
+    return done(invalid_body(err, req.request_id));
   auto name = read_string(*obj, "name", 1, 100, err);
   if (!err.field.empty())
-    return done(bad_body(err, req));
+    return done(invalid_body(err, req.request_id));
   if (name && name->find_first_not_of(" \t") == std::string::npos)
     return done(invalid("name", "name must not be blank", req.request_id));
   with_session(be, req, std::move(done),
@@ -88,14 +86,14 @@ std::string sniff(const std::string& bytes) {
 }
 
 bool six_digits(const std::string& s) {
-  return s.size() == 6 && std::all_of(s.begin(), s.end(), ::isdigit);
+  return s.size() == 6 && std::all_of(s.begin(), s.end(), [](unsigned char c) { return std::isdigit(c) != 0; });
 }
 
 void mfa_enable(backend& be, const request& req, responder done) {
   body_error err;
   auto obj = parse_object(req.body, err);
   if (!obj)
-    return done(bad_body(err, req));
+    return done(invalid_body(err, req.request_id));
   auto code = read_string(*obj, "code", 6, 6, err);
   if (!code || !six_digits(*code))
     return done(invalid("code", "code must be the 6 digits the authenticator app shows",
@@ -146,10 +144,35 @@ void get_picture(backend& be, const request& req, const params& ps, responder do
 void export_me(backend& be, const request& req, responder done) {
   with_session(be, req, std::move(done), [&be](const request& r, responder d) {
     be.ask(export_user{context_of(r), r.who.user_id, r.client_ip},
-           [rid = r.request_id, d = std::move(d)](outcome<user_export> o) {
+           [&be, r, d = std::move(d)](outcome<user_export> o) mutable {
              if (!o)
-               return d(from_error(o.error, rid));
-             d(json(200, export_json(*o.value, unix_ms_now())));
+               return d(from_error(o.error, r.request_id));
+             // The carts live in the session entities: ask each (ended ones have none).
+             struct join {
+               user_export data;
+               std::mutex mtx;
+               std::vector<std::pair<std::string, cart_contents>> carts;
+               size_t left = 0;
+               responder done;
+             };
+             auto j = std::make_shared<join>();
+             j->data = std::move(*o.value);
+             j->left = j->data.sessions.size();
+             j->done = std::move(d);
+             if (j->left == 0)
+               return j->done(json(200, export_json(j->data, {}, unix_ms_now())));
+             auto sids = std::vector<std::string>{};
+             for (auto& s : j->data.sessions) sids.push_back(s.id);
+             for (auto& sid : sids)
+               be.ask(get_cart{context_of(r), sid}, [j, sid](outcome<cart_contents> c) {
+                 std::unique_lock<std::mutex> lock{j->mtx};
+                 if (c)
+                   j->carts.emplace_back(sid, std::move(*c.value));
+                 if (--j->left != 0)
+                   return;
+                 lock.unlock();
+                 j->done(json(200, export_json(j->data, j->carts, unix_ms_now())));
+               });
            });
   });
 }
@@ -158,7 +181,7 @@ void delete_me(backend& be, auth::gate& gate, const request& req, responder done
   body_error err;
   auto obj = parse_object(req.body.empty() ? std::string_view{"{}"} : req.body, err);
   if (!obj)
-    return done(bad_body(err, req));
+    return done(invalid_body(err, req.request_id));
   auto password = read_string(*obj, "password", 1, 128, err);
   if (!password)
     return done(invalid("password",
@@ -167,7 +190,7 @@ void delete_me(backend& be, auth::gate& gate, const request& req, responder done
                         req.request_id));
   auto code = read_string(*obj, "mfa_code", 0, 16, err);
   if (!err.field.empty())
-    return done(bad_body(err, req));
+    return done(invalid_body(err, req.request_id));
   with_session(be, req, std::move(done),
                [&be, &gate, pw = *password, code = code.value_or("")](const request& r,
                                                                         responder d) {

@@ -9,7 +9,7 @@ namespace {
 #define USER_COLUMNS                                                                          \
   "id, email, name, roles, mfa_enabled, (extract(epoch FROM created_at) * 1000)::bigint,"    \
   " password_hash, coalesce(mfa_secret, ''::bytea), mfa_last_step, coalesce(avatar_type, ''),"\
-  " deletion_requested_at IS NOT NULL"
+  " deletion_requested_at IS NOT NULL, coalesce(mfa_locked_until > now(), false)"
 
 constexpr const char* insert_sql
   = "INSERT INTO users (id, email, name, password_hash, roles)"
@@ -30,6 +30,16 @@ constexpr const char* set_avatar_sql
 constexpr const char* insert_session_sql
   = "INSERT INTO user_sessions (id, user_id, ip) VALUES ($1, $2, nullif($3, ''))";
 constexpr const char* session_owner_sql = "SELECT user_id FROM user_sessions WHERE id = $1";
+constexpr const char* session_live_owner_sql
+  = "SELECT s.user_id FROM user_sessions s JOIN users u ON u.id = s.user_id"
+    " WHERE s.id = $1 AND u.deletion_requested_at IS NULL";
+constexpr const char* mfa_failed_sql
+  = "UPDATE users SET mfa_failures = mfa_failures + 1,"
+    " mfa_locked_until = CASE WHEN mfa_failures + 1 >= $2"
+    "   THEN now() + make_interval(secs => $3) ELSE mfa_locked_until END"
+    " WHERE id = $1 RETURNING mfa_failures";
+constexpr const char* mfa_passed_sql
+  = "UPDATE users SET mfa_failures = 0, mfa_locked_until = NULL WHERE id = $1";
 constexpr const char* sessions_sql
   = "SELECT id, (extract(epoch FROM created_at) * 1000)::bigint, coalesce(ip, '')"
     " FROM user_sessions WHERE user_id = $1 ORDER BY created_at";
@@ -82,6 +92,7 @@ user_row to_user(const pqxx::row& row) {
   u.mfa_last_step = row[8].as<int64_t>();
   u.avatar_type = row[9].as<std::string>();
   u.deleted = row[10].as<bool>();
+  u.mfa_locked = row[11].as<bool>();
   return u;
 }
 
@@ -98,6 +109,9 @@ void prepare_account_statements(pqxx::connection& conn) {
   conn.prepare("session_insert", insert_session_sql);
   conn.prepare("user_sessions", sessions_sql);
   conn.prepare("session_owner", session_owner_sql);
+  conn.prepare("session_live_owner", session_live_owner_sql);
+  conn.prepare("mfa_failed", mfa_failed_sql);
+  conn.prepare("mfa_passed", mfa_passed_sql);
   conn.prepare("user_audit", audit_sql);
   conn.prepare("user_mark_deleted", mark_deleted_sql);
   conn.prepare("user_due", due_sql);
@@ -170,6 +184,21 @@ void insert_session_index(pqxx::work& tx, const std::string& sid, const std::str
 std::string session_owner(pqxx::work& tx, const std::string& sid) {
   auto rows = tx.exec_prepared("session_owner", sid);
   return rows.empty() ? std::string{} : rows[0][0].as<std::string>();
+}
+
+std::string session_live_owner(pqxx::connection& conn, const std::string& sid) {
+  pqxx::read_transaction tx{conn};
+  auto rows = tx.exec_prepared("session_live_owner", sid);
+  return rows.empty() ? std::string{} : rows[0][0].as<std::string>();
+}
+
+int record_mfa_failure(pqxx::work& tx, const std::string& id, int lock_after, int lock_seconds) {
+  auto rows = tx.exec_prepared("mfa_failed", id, lock_after, lock_seconds);
+  return rows.empty() ? 0 : rows[0][0].as<int>();
+}
+
+void record_mfa_success(pqxx::work& tx, const std::string& id) {
+  tx.exec_prepared("mfa_passed", id);
 }
 
 std::vector<session_record> user_sessions(pqxx::work& tx, const std::string& user_id) {

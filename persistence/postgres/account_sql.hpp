@@ -19,7 +19,8 @@ struct user_row {
   std::string mfa_secret; ///< sealed; empty = none
   int64_t mfa_last_step = 0;
   std::string avatar_type;
-  bool deleted = false; ///< deletion requested
+  bool deleted = false;    ///< deletion requested
+  bool mfa_locked = false; ///< too many wrong MFA codes lately: no code is taken for now
 };
 
 void prepare_account_statements(pqxx::connection& conn);
@@ -50,6 +51,16 @@ void insert_session_index(pqxx::work& tx, const std::string& sid, const std::str
 
 /// The user a session was opened for ("" if unknown).
 std::string session_owner(pqxx::work& tx, const std::string& sid);
+
+/// The user of a session whose account is not being deleted ("" if none).
+std::string session_live_owner(pqxx::connection& conn, const std::string& sid);
+
+/// Counts a wrong MFA code; the `lock_after`-th in a row locks codes for `lock_seconds`.
+/// Returns the count.
+int record_mfa_failure(pqxx::work& tx, const std::string& id, int lock_after, int lock_seconds);
+
+/// A right code: the count starts again.
+void record_mfa_success(pqxx::work& tx, const std::string& id);
 
 std::vector<session_record> user_sessions(pqxx::work& tx, const std::string& user_id);
 std::vector<audit_record> user_audit(pqxx::work& tx, const std::string& user_id);

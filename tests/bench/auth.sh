@@ -5,7 +5,7 @@
 #     prices the cart from the catalog. Beside it, in the same run, the unauthenticated catalog
 #     read (GET /v1/books/{id}, as catalog_read.sh). Alternating rounds, medians compared.
 #     Target: cart rate >= 0.8 of the catalog read rate.
-#  2. Logins per second at bcrypt cost 12 (POST /v1/auth/login, 16 connections).
+#  2. Logins per second at bcrypt cost 12 (POST /v1/auth/login, 4 connections).
 #  3. Catalog reads at 256 connections while those logins run: their p99 against round 1's.
 #   tests/bench/auth.sh [seconds=15] [connections=256] [extra node flags...]
 set -euo pipefail
@@ -76,11 +76,11 @@ for r in $(seq "$ROUNDS"); do
 done
 
 # Logins alone, then logins beside catalog reads.
-LOGIN_CONNS=${LOGIN_CONNS:-16}
+LOGIN_CONNS=${LOGIN_CONNS:-4}
 wrk -t1 -c"$LOGIN_CONNS" -d"$SECONDS_RUN"s --timeout 10s --latency -s "$WORK/login.lua" \
-  "http://127.0.0.1:$NODE_PORT" >"$WORK/login.wrk" 2>&1
+  "http://127.0.0.1:$NODE_PORT/v1/auth/login" >"$WORK/login.wrk" 2>&1
 wrk -t1 -c"$LOGIN_CONNS" -d"$((SECONDS_RUN + 4))"s --timeout 10s --latency -s "$WORK/login.lua" \
-  "http://127.0.0.1:$NODE_PORT" >"$WORK/login-busy.wrk" 2>&1 &
+  "http://127.0.0.1:$NODE_PORT/v1/auth/login" >"$WORK/login-busy.wrk" 2>&1 &
 LOGIN_PID=$!
 sleep 2 # let the logins reach their pace before measuring reads beside them
 run_wrk read-busy "http://127.0.0.1:$NODE_PORT" "$WORK/read.lua" "$CONNS" "$SECONDS_RUN"

@@ -77,6 +77,26 @@ CAF_TEST(a malformed hop stops the walk) {
   CAF_CHECK_EQUAL(two.client_ip("127.0.0.1", "203.0.113.7:4711"), "127.0.0.1");
 }
 
+CAF_TEST(an ipv6 network shares one budget and answers not counted only peek) {
+  revocations r{no_redis(), 900s};
+  rate_limit_settings rl;
+  rl.limit = 2;
+  rl.window = std::chrono::minutes(1);
+  rate_limiter limiter{rl, no_redis()};
+  gate g{fixture::settings({}), r, &limiter};
+  auto t = int64_t{1'800'000'000'000};
+  auto peeked = g.peek("2001:db8::1", t);
+  CAF_CHECK_EQUAL(peeked.remaining, 2);
+  CAF_CHECK(g.limit("2001:db8::1", t).allowed);
+  CAF_CHECK(g.limit("2001:db8::ffff:2", t).allowed); // same /64
+  auto third = g.limit("2001:db8::3", t);
+  CAF_CHECK(!third.allowed);
+  CAF_CHECK(g.limit("2001:db8:0:1::1", t).allowed); // another /64
+  auto after = g.peek("203.0.113.9", t);
+  CAF_CHECK_EQUAL(after.remaining, 2);
+  CAF_CHECK(g.limit("203.0.113.9", t).allowed);
+}
+
 CAF_TEST_FIXTURE_SCOPE(gate_auth_tests, fixture)
 
 CAF_TEST(a request without authorization is missing a token) {

@@ -144,6 +144,25 @@ class Mfa(unittest.TestCase):
         self.assertEqual((me["id"], me["mfa_enabled"]), (user["id"], True))
         self.assert_error(self.node.login(email, mfa_code=code), 401, "invalid_mfa_code")
 
+    def test_five_wrong_codes_lock_the_codes_of_the_account(self):
+        email, user, _, secret, step = self.enrolled()
+        for _ in range(5):
+            self.assert_error(self.node.login(email, mfa_code=wrong_code(secret)), 401,
+                              "invalid_mfa_code")
+        # From any address, even the right code is refused for now.
+        r = self.node.login(email, mfa_code=code_after(secret, step))
+        self.assert_error(r, 401, "invalid_mfa_code")
+        self.assertIn("try again", r.error()["message"])
+        locked = self.db.sql(f"SELECT mfa_locked_until > now() FROM users WHERE id = '{user['id']}'")
+        self.assertEqual(locked, "t")
+        # The lock ends: the right code works again and the count starts over.
+        self.db.sql(f"UPDATE users SET mfa_locked_until = now() WHERE id = '{user['id']}'")
+        code, _ = fresh_code(secret)
+        r = self.node.login(email, mfa_code=code)
+        self.assertEqual(r.status, 200, r)
+        self.assertEqual(self.db.sql(f"SELECT mfa_failures FROM users WHERE id = '{user['id']}'"),
+                         "0")
+
     def test_the_secret_is_stored_encrypted(self):
         _, user, _, secret, _ = self.enrolled()
         uid = user["id"]

@@ -37,6 +37,7 @@ class PersonalDataBase(unittest.TestCase):
     @classmethod
     def setUpClass(cls):
         cls.db = Database()
+        cls.db.seed(3)
         cls.node = Node(cls.db.dsn, settings=cls.settings).start()
 
     @classmethod
@@ -122,6 +123,13 @@ class PersonalData(PersonalDataBase):
         self.assertEqual(export["profile"]["email"], user["email"])
         self.assertEqual(export["orders"], [])
         self.assertIn(t["session_id"], [s["id"] for s in export["sessions"]])
+        # The cart lives in the session entity: it is part of the export too.
+        book = self.db.sql("SELECT id FROM books ORDER BY id LIMIT 1")
+        r = self.node.put(f"/v1/cart/items/{book}", {"quantity": 3}, headers=bearer(token))
+        self.assertEqual(r.status, 200, r)
+        export = self.node.get("/v1/me/export", headers=bearer(token)).json()
+        session = next(s for s in export["sessions"] if s["id"] == t["session_id"])
+        self.assertEqual(session["cart"], [{"book_id": book, "quantity": 3}])
         self.assertIn("user.registered", [e["action"] for e in export["audit"]])
         self.assertRegex(export["exported_at"], RFC3339)
         self.assertIn("user.exported", self.actions(user["id"]))
@@ -146,6 +154,9 @@ class PersonalData(PersonalDataBase):
         self.assert_error(self.node.login(email), 401, "invalid_credentials")
         self.assert_error(self.node.get("/v1/me", headers=bearer(token)), 401, "unauthenticated")
         self.assert_error(self.node.register(email), 409, "email_taken")
+        # The session's refresh token cannot mint new access tokens either.
+        r = self.node.post("/v1/auth/refresh", {"refresh_token": t["refresh_token"]}, auth=False)
+        self.assert_error(r, 401, "unauthenticated")
 
 
 class Purge(PersonalDataBase):

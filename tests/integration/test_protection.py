@@ -1,5 +1,6 @@
 """The per-IP rate limit (shared through Redis, local without it) and trusted proxies."""
 
+import json
 import socket
 import time
 import unittest
@@ -117,6 +118,32 @@ class RateLimit(unittest.TestCase):
         ip = self.db.sql("SELECT ip FROM audit_log WHERE action = 'auth.login' "
                          f"AND actor_id = '{user_id}'")
         self.assertEqual(ip, "203.0.113.9")
+
+    def test_a_proxy_line_after_the_clients_own_line_wins(self):
+        # HAProxy appends its own X-Forwarded-For line after whatever the client sent.
+        node = self.start(limited(100, **{"rate-limit.trusted-proxies": "127.0.0.1"}))
+        email = f"lines-{uuid.uuid4().hex[:8]}@example.com"
+        password = "correct horse battery"
+        r = node.post("/v1/auth/register", {"email": email, "password": password, "name": "L"})
+        self.assertEqual(r.status, 201, r)
+        body = json.dumps({"email": email, "password": password}).encode()
+        raw = (b"POST /v1/auth/login HTTP/1.1\r\nHost: x\r\nConnection: close\r\n"
+               b"Content-Type: application/json\r\n"
+               b"X-Forwarded-For: 198.51.100.66\r\n"      # made up by the client
+               b"X-Forwarded-For: 203.0.113.50\r\n"       # added by the proxy
+               + f"Content-Length: {len(body)}\r\n\r\n".encode() + body)
+        self.assertIn(b" 200 ", node.raw(raw).split(b"\r\n", 1)[0])
+        ip = self.db.sql("SELECT ip FROM audit_log WHERE action = 'auth.login' "
+                         f"AND actor_id = '{r.json()['id']}'")
+        self.assertEqual(ip, "203.0.113.50")
+
+    def test_answers_that_are_not_counted_still_say_the_budget(self):
+        node = self.start(limited(5))
+        inside_one_window()
+        self.assertEqual(node.get("/v1/books").status, 200)
+        r = node.get("/healthz")
+        self.assertEqual((r.header("RateLimit-Limit"), r.header("RateLimit-Remaining")), ("5", "4"))
+        self.assertEqual(node.get("/v1/books").header("RateLimit-Remaining"), "3")
 
     def test_without_redis_each_node_still_limits(self):
         node = self.start(limited(3), redis=f"127.0.0.1:{closed_port()}")
