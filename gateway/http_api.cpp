@@ -64,23 +64,43 @@ api::api(backend& be, auth::gate& gate) : be_(be), gate_(gate), log_(log::get("g
   add_cart_routes(router_, be);
 }
 
+namespace {
+
+/// Requests refused by the gate, by reason (missing, invalid, revoked, forbidden, rate_limited).
+metrics::counter& refused(const char* reason) {
+  return metrics::global().get_counter("bookstore_gateway_refused_total",
+                                       "requests refused before their route, by reason",
+                                       {{"reason", reason}});
+}
+
+} // namespace
+
 std::optional<response> api::authorize(request& req, const route& r) {
+  static auto& missing = refused("missing_token");
+  static auto& invalid = refused("invalid_token");
+  static auto& revoked = refused("revoked");
+  static auto& forbidden = refused("forbidden");
   auto v = gate_.authenticate(req.authorization, unix_ms_now() / 1000, req.who);
   switch (v) {
     case auth::verdict::ok:
       break;
     case auth::verdict::missing:
+      missing.inc();
       return unauthenticated("this needs a bearer token (Authorization: Bearer …)",
                              req.request_id);
     case auth::verdict::invalid:
+      invalid.inc();
       return unauthenticated("the token is malformed, expired or not ours", req.request_id);
     case auth::verdict::revoked:
+      revoked.inc();
       return unauthenticated("the session was ended", req.request_id);
   }
   auto& roles = req.who.roles;
-  if (r.doc.role != "customer" && std::find(roles.begin(), roles.end(), r.doc.role) == roles.end())
+  if (r.doc.role != "customer" && std::find(roles.begin(), roles.end(), r.doc.role) == roles.end()) {
+    forbidden.inc();
     return error_response(403, "forbidden", "this needs the " + r.doc.role + " role",
                           req.request_id);
+  }
   return std::nullopt;
 }
 
@@ -128,6 +148,8 @@ void api::handle(request req, responder done) {
     done(std::move(res));
   };
   if (limit && !limit->allowed && !exempt) {
+    static auto& limited = refused("rate_limited");
+    limited.inc();
     auto res = error_response(429, "rate_limited",
                               "too many requests from this address; try again later",
                               req.request_id);

@@ -1,3 +1,4 @@
+#include "actors/common/metrics.hpp"
 #include "actors/common/time.hpp"
 #include "gateway/errors.hpp"
 #include "gateway/request_body.hpp"
@@ -36,9 +37,24 @@ bool plausible_email(const std::string& e) {
   });
 }
 
+/// Logins and refreshes by outcome (ok, refused = a 401, failed = anything else).
+metrics::counter& sign_ins(const char* kind, const char* outcome) {
+  return metrics::global().get_counter("bookstore_auth_sign_ins_total",
+                                       "logins and token refreshes by outcome",
+                                       {{"kind", kind}, {"outcome", outcome}});
+}
+
 /// The answer to a login or a refresh: a new access token for the grant.
-callback<login_grant> issue_tokens(auth::gate& gate, const request& req, responder done) {
-  return [&gate, rid = req.request_id, done = std::move(done)](outcome<login_grant> o) {
+callback<login_grant> issue_tokens(auth::gate& gate, const request& req, responder done,
+                                   const char* kind) {
+  return [&gate, kind, rid = req.request_id, done = std::move(done)](outcome<login_grant> o) {
+    auto code = o ? errc::none : o.error.code;
+    sign_ins(kind, code == errc::none                 ? "ok"
+                   : code == errc::unauthenticated || code == errc::invalid_credentials
+                       || code == errc::mfa_required || code == errc::invalid_mfa_code
+                     ? "refused"
+                     : "failed")
+      .inc();
     if (!o) {
       auto& e = o.error;
       // A spent refresh token came back: its session is revoked in the entity already; its
@@ -103,7 +119,7 @@ void login(backend& be, auth::gate& gate, const request& req, responder done) {
     return done(invalid_body(err, req.request_id));
   login_user msg{context_of(req), lower_ascii(*email), std::move(*password), code.value_or(""),
                  req.client_ip};
-  be.ask(std::move(msg), issue_tokens(gate, req, std::move(done)));
+  be.ask(std::move(msg), issue_tokens(gate, req, std::move(done), "login"));
 }
 
 void refresh(backend& be, auth::gate& gate, const request& req, responder done) {
@@ -117,7 +133,7 @@ void refresh(backend& be, auth::gate& gate, const request& req, responder done) 
                         err.field.empty() ? "refresh_token is required" : err.message,
                         req.request_id));
   be.ask(refresh_login{context_of(req), std::move(*token), req.client_ip},
-         issue_tokens(gate, req, std::move(done)));
+         issue_tokens(gate, req, std::move(done), "refresh"));
 }
 
 void logout(backend& be, auth::gate& gate, const request& req, responder done) {
