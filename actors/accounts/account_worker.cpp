@@ -31,6 +31,35 @@ void record(worker_pointer self, const audit_entry& e) {
                to_string(r.error()));
 }
 
+void queue_audit(worker_pointer self, audit_entry e) {
+  auto& st = self->state;
+  st.audit_queue.push_back(std::move(e));
+  if (!st.flush_pending) {
+    st.flush_pending = true;
+    self->send(self, audit_flush_atom::value);
+  }
+}
+
+void flush_audit(worker_pointer self) {
+  constexpr size_t max_rows = 1000;
+  auto& st = self->state;
+  st.flush_pending = false;
+  while (!st.audit_queue.empty()) {
+    auto n = std::min(st.audit_queue.size(), max_rows);
+    std::vector<audit_entry> rows(std::make_move_iterator(st.audit_queue.begin()),
+                                  std::make_move_iterator(st.audit_queue.begin() + n));
+    st.audit_queue.erase(st.audit_queue.begin(), st.audit_queue.begin() + n);
+    auto r = guarded<bool>(self, "-", "audit", [&](pqxx::connection& c) {
+      pqxx::work tx{c};
+      pg::append_audit_rows(tx, rows);
+      tx.commit();
+      return true;
+    });
+    if (!r)
+      log::error(*st.log, "-", "{} audit entries lost: {}", rows.size(), to_string(r.error()));
+  }
+}
+
 /// The TOTP secret of `u`, decrypted; empty if none or unreadable.
 std::string mfa_secret(worker_pointer self, const pg::user_row& u) {
   if (u.mfa_secret.empty())
@@ -152,7 +181,8 @@ account_worker_actor::behavior_type worker_impl(worker_pointer self, accounts_se
     [self](export_user& req) { return do_export(self, req); },
     [self](put_avatar& req) { return do_put_avatar(self, req); },
     [self](get_avatar& req) { return do_get_avatar(self, req); },
-    [self](audit_entry& e) { record(self, e); },
+    [self](audit_entry& e) { queue_audit(self, std::move(e)); },
+    [self](audit_flush_atom) { flush_audit(self); },
     [self](purge_atom) { do_purge(self); },
     [self](bootstrap_atom) -> caf::result<bool> {
       try {

@@ -23,6 +23,10 @@ struct account_worker_state {
   accounts_settings cfg;
   std::unique_ptr<pg::lazy_connection> conn;
   std::shared_ptr<spdlog::logger> log;
+  /// Audit entries told by the gateway, written together by the next audit_flush (everything
+  /// that arrived meanwhile is in the mailbox before it: one transaction per burst).
+  std::vector<audit_entry> audit_queue;
+  bool flush_pending = false;
   static inline const char* name = "account_worker";
 
   int64_t now() const { return cfg.clock ? cfg.clock() : unix_ms_now(); }
@@ -59,6 +63,10 @@ void record(worker_pointer self, const audit_entry& e);
 /// counts wrong codes (5 in a row lock the account's codes for 15 minutes).
 caf::error confirm(worker_pointer self, const request_ctx& ctx, const pg::user_row& u,
                    const std::string& pw, const std::string& code);
+
+/// Queues a told audit entry; flush_audit writes the queue.
+void queue_audit(worker_pointer self, audit_entry e);
+void flush_audit(worker_pointer self);
 
 /// The TOTP secret of `u`, decrypted; empty if none or unreadable.
 std::string mfa_secret(worker_pointer self, const pg::user_row& u);

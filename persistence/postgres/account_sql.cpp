@@ -67,6 +67,13 @@ constexpr const char* audit_insert_sql
     " VALUES (nullif($1, ''), $2, nullif($3, ''), nullif($4, ''), nullif($5, ''),"
     " coalesce(nullif($6, ''), '{}')::jsonb)";
 
+constexpr const char* audit_rows_sql
+  = "INSERT INTO audit_log (actor_id, action, subject_id, ip, request_id, detail)"
+    " SELECT nullif(a, ''), b, nullif(c, ''), nullif(d, ''), nullif(e, ''),"
+    " coalesce(nullif(f, ''), '{}')::jsonb"
+    " FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[])"
+    " WITH ORDINALITY AS t(a, b, c, d, e, f, n) ORDER BY n";
+
 #undef USER_COLUMNS
 
 std::vector<std::string> text_array(const pqxx::field& f) {
@@ -119,6 +126,7 @@ void prepare_account_statements(pqxx::connection& conn) {
   conn.prepare("purge_audit", purge_audit_sql);
   conn.prepare("purge_user", purge_user_sql);
   conn.prepare("audit_insert", audit_insert_sql);
+  conn.prepare("audit_rows", audit_rows_sql);
 }
 
 user_view insert_user(pqxx::work& tx, const std::string& id, const std::string& email,
@@ -239,6 +247,21 @@ void purge_user(pqxx::work& tx, const std::string& id) {
 void append_audit(pqxx::work& tx, const audit_entry& e) {
   tx.exec_prepared("audit_insert", e.actor_id, e.action, e.subject_id, e.ip, e.request_id,
                    e.detail_json);
+}
+
+void append_audit_rows(pqxx::work& tx, const std::vector<audit_entry>& rows) {
+  std::vector<std::string> actor, action, subject, ip, rid, detail;
+  for (auto& e : rows) {
+    actor.push_back(e.actor_id);
+    action.push_back(e.action);
+    subject.push_back(e.subject_id);
+    ip.push_back(e.ip);
+    rid.push_back(e.request_id);
+    detail.push_back(e.detail_json);
+  }
+  tx.exec_prepared("audit_rows", array_literal(actor), array_literal(action),
+                   array_literal(subject), array_literal(ip), array_literal(rid),
+                   array_literal(detail));
 }
 
 } // namespace bookstore::pg

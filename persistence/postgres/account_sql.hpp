@@ -76,4 +76,7 @@ void purge_user(pqxx::work& tx, const std::string& id);
 
 void append_audit(pqxx::work& tx, const audit_entry& e);
 
+/// Appends every entry with one statement, in order.
+void append_audit_rows(pqxx::work& tx, const std::vector<audit_entry>& rows);
+
 } // namespace bookstore::pg
