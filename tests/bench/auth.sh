@@ -6,7 +6,8 @@
 #     read (GET /v1/books/{id}, as catalog_read.sh). Alternating rounds, medians compared.
 #     Target: cart rate >= 0.8 of the catalog read rate.
 #  2. Logins per second at bcrypt cost 12 (POST /v1/auth/login, 4 connections).
-#  3. Catalog reads at 256 connections while those logins run: their p99 against round 1's.
+#  3. Catalog reads at 256 connections while those logins run: their p99 against the rounds'.
+#  4. The time of a failed login with a wrong password and with an unknown email (should match).
 #   tests/bench/auth.sh [seconds=15] [connections=256] [extra node flags...]
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"
@@ -86,6 +87,26 @@ sleep 2 # let the logins reach their pace before measuring reads beside them
 run_wrk read-busy "http://127.0.0.1:$NODE_PORT" "$WORK/read.lua" "$CONNS" "$SECONDS_RUN"
 wait "$LOGIN_PID"
 
+# Failed logins, one at a time: a wrong password and an unknown email, alternating.
+python3 - "$NODE_PORT" >"$WORK/timing.txt" <<'PY'
+import http.client, json, statistics, sys, time
+conn = http.client.HTTPConnection("127.0.0.1", int(sys.argv[1]), timeout=60)
+def attempt(email):
+    body = json.dumps({"email": email, "password": "not-the-password"})
+    started = time.perf_counter()
+    conn.request("POST", "/v1/auth/login", body=body, headers={"Content-Type": "application/json"})
+    r = conn.getresponse()
+    r.read()
+    assert r.status == 401, r.status
+    return (time.perf_counter() - started) * 1000
+known, unknown = [], []
+for i in range(15):
+    known.append(attempt("bench-reader-1@example.com"))
+    unknown.append(attempt(f"nobody-{i}@example.com"))
+print(f"failed login, cost 12, one at a time: wrong password median {statistics.median(known):.0f} ms, "
+      f"unknown email median {statistics.median(unknown):.0f} ms (15 each)")
+PY
+
 printf '%-34s %12s %9s %9s  %s\n' "c=$CONNS" "requests/s" "p50 ms" "p99 ms" "errors"
 for r in $(seq "$ROUNDS"); do
   for t in read cart; do
@@ -112,3 +133,4 @@ printf '%-34s %12s %9s %9s  %s\n' "logins beside catalog reads" "$(wrk_field log
   "$(wrk_field login-busy p50)" "$(wrk_field login-busy p99)" "$(wrk_field login-busy errors)"
 printf '%-34s %12s %9s %9s  %s\n' "catalog read while logins run" "$(wrk_field read-busy rps)" \
   "$(wrk_field read-busy p50)" "$(wrk_field read-busy p99)" "$(wrk_field read-busy errors)"
+cat "$WORK/timing.txt"

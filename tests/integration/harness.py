@@ -252,6 +252,20 @@ class Node:
             return b"".join(chunks)
 
 
+class ApiAssertions:
+    """Mixed into test cases: checks of API.md's error shape."""
+
+    def assert_error(self, r, status, code, **fields):
+        """`r` is the error `code` with `status`, a message, the request id, and `fields`."""
+        self.assertEqual(r.status, status, r)
+        err = r.error()
+        self.assertEqual(err["code"], code, r)
+        self.assertTrue(err["message"])
+        self.assertEqual(err["request_id"], r.header("X-Request-Id"))
+        for k, v in fields.items():
+            self.assertEqual(err.get(k), v, r)
+
+
 def redis_cli(node, *args):
     """Runs one Redis command against the node's Redis; returns its output."""
     out = subprocess.run(["redis-cli", "-h", node.redis[0], "-p", str(node.redis[1])]

@@ -13,8 +13,8 @@ import time
 import unittest
 import uuid
 
-from harness import (ADMIN_EMAIL, ADMIN_PASSWORD, JWT_SECRET, Database, Node, bearer, env, isbn13,
-                     new_book, redis_cli, wait_until)
+from harness import (ADMIN_EMAIL, ADMIN_PASSWORD, JWT_SECRET, ApiAssertions, Database, Node,
+                     bearer, env, isbn13, new_book, redis_cli, wait_until)
 
 PASSWORD = "correct horse battery"
 RFC3339 = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?Z$")
@@ -45,7 +45,7 @@ def jwt_sign(claims, secret, header=None):
     return f"{head}.{body}.{b64url(mac)}"
 
 
-class Accounts(unittest.TestCase):
+class Accounts(ApiAssertions, unittest.TestCase):
     @classmethod
     def setUpClass(cls):
         cls.db = Database()
@@ -60,15 +60,6 @@ class Accounts(unittest.TestCase):
     def tearDownClass(cls):
         cls.node.stop()
         cls.db.close()
-
-    def assert_error(self, r, status, code, **fields):
-        self.assertEqual(r.status, status, r)
-        err = r.error()
-        self.assertEqual(err["code"], code, r)
-        self.assertTrue(err["message"])
-        self.assertEqual(err["request_id"], r.header("X-Request-Id"))
-        for k, v in fields.items():
-            self.assertEqual(err.get(k), v, r)
 
     def new_user(self, kind="reader"):
         email = unique_email(kind)

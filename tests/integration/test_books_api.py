@@ -6,7 +6,8 @@ import unittest
 
 import time
 
-from harness import Database, Node, demo_book_ids, isbn13, new_book, plant_reservation, wait_until
+from harness import (ApiAssertions, Database, Node, demo_book_ids, isbn13, new_book,
+                     plant_reservation, wait_until)
 
 def bad_check_digit(isbn):
     return isbn[:-1] + str((int(isbn[-1]) + 1) % 10)
@@ -15,7 +16,7 @@ def bad_check_digit(isbn):
 RFC3339 = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?Z$")
 
 
-class BooksApi(unittest.TestCase):
+class BooksApi(ApiAssertions, unittest.TestCase):
     @classmethod
     def setUpClass(cls):
         cls.db = Database()
@@ -30,15 +31,6 @@ class BooksApi(unittest.TestCase):
 
     def book_count(self):
         return int(self.db.sql("SELECT count(*) FROM books"))
-
-    def assert_error(self, r, status, code, **fields):
-        self.assertEqual(r.status, status, r)
-        err = r.error()
-        self.assertEqual(err["code"], code, r)
-        self.assertTrue(err["message"])
-        self.assertEqual(err["request_id"], r.header("X-Request-Id"))
-        for k, v in fields.items():
-            self.assertEqual(err.get(k), v, r)
 
     # -- reads ---------------------------------------------------------------------------------
 

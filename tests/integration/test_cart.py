@@ -3,13 +3,13 @@
 import unittest
 import uuid
 
-from harness import (ADMIN_EMAIL, ADMIN_PASSWORD, Database, Node, bearer, demo_book_ids, isbn13,
-                     new_book)
+from harness import (ADMIN_EMAIL, ADMIN_PASSWORD, ApiAssertions, Database, Node, bearer,
+                     demo_book_ids, isbn13, new_book)
 
 EMPTY = {"items": [], "total": {"amount": 0, "currency": "USD"}}
 
 
-class Cart(unittest.TestCase):
+class Cart(ApiAssertions, unittest.TestCase):
     @classmethod
     def setUpClass(cls):
         cls.db = Database()
@@ -27,14 +27,6 @@ class Cart(unittest.TestCase):
     def tearDownClass(cls):
         cls.node.stop()
         cls.db.close()
-
-    def assert_error(self, r, status, code, **fields):
-        self.assertEqual(r.status, status, r)
-        err = r.error()
-        self.assertEqual(err["code"], code, r)
-        self.assertEqual(err["request_id"], r.header("X-Request-Id"))
-        for k, v in fields.items():
-            self.assertEqual(err.get(k), v, r)
 
     def login(self, email=None):
         """(email, tokens) of a new customer's new session, or of another session of `email`."""

@@ -8,7 +8,7 @@ import time
 import unittest
 import uuid
 
-from harness import Database, Node, bearer, wait_until
+from harness import ApiAssertions, Database, Node, bearer, wait_until
 
 PASSWORD = "correct horse battery"
 STEP = 30
@@ -48,7 +48,7 @@ def wrong_code(secret):
     return next(c for c in (f"{i:06d}" for i in range(10 ** 6)) if c not in near)
 
 
-class Mfa(unittest.TestCase):
+class Mfa(ApiAssertions, unittest.TestCase):
     @classmethod
     def setUpClass(cls):
         cls.db = Database()
@@ -58,14 +58,6 @@ class Mfa(unittest.TestCase):
     def tearDownClass(cls):
         cls.node.stop()
         cls.db.close()
-
-    def assert_error(self, r, status, code, **fields):
-        self.assertEqual(r.status, status, r)
-        err = r.error()
-        self.assertEqual(err["code"], code, r)
-        self.assertEqual(err["request_id"], r.header("X-Request-Id"))
-        for k, v in fields.items():
-            self.assertEqual(err.get(k), v, r)
 
     def customer(self):
         """(email, user, access token) of a new customer without MFA."""

@@ -6,7 +6,7 @@ import re
 import unittest
 import uuid
 
-from harness import Database, Node, bearer, wait_until
+from harness import ApiAssertions, Database, Node, bearer, wait_until
 
 PASSWORD = "correct horse battery"
 RFC3339 = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?Z$")
@@ -31,7 +31,7 @@ def get_bytes(node, path):
         conn.close()
 
 
-class PersonalDataBase(unittest.TestCase):
+class PersonalDataBase(ApiAssertions, unittest.TestCase):
     settings = None
 
     @classmethod
@@ -44,14 +44,6 @@ class PersonalDataBase(unittest.TestCase):
     def tearDownClass(cls):
         cls.node.stop()
         cls.db.close()
-
-    def assert_error(self, r, status, code, **fields):
-        self.assertEqual(r.status, status, r)
-        err = r.error()
-        self.assertEqual(err["code"], code, r)
-        self.assertEqual(err["request_id"], r.header("X-Request-Id"))
-        for k, v in fields.items():
-            self.assertEqual(err.get(k), v, r)
 
     def customer(self):
         """(email, user, tokens) of a new customer's session."""
