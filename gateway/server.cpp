@@ -63,8 +63,13 @@ public:
     : stream_(std::move(socket)), cfg_(cfg), handler_(std::move(handler)) {
     beast::error_code ec;
     auto peer = stream_.socket().remote_endpoint(ec);
-    if (!ec)
-      peer_ip_ = peer.address().to_string();
+    if (!ec) {
+      auto a = peer.address();
+      // A dual-stack listener sees IPv4 clients as ::ffff:a.b.c.d: they are IPv4 clients.
+      if (a.is_v6() && a.to_v6().is_v4_mapped())
+        a = net::ip::make_address_v4(net::ip::v4_mapped, a.to_v6());
+      peer_ip_ = a.to_string();
+    }
   }
 
   void start() {

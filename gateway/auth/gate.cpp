@@ -41,6 +41,8 @@ std::string gate::client_ip(const std::string& peer, const std::string& forwarde
     return std::find(cfg_.trusted_proxies.begin(), cfg_.trusted_proxies.end(), ip)
            != cfg_.trusted_proxies.end();
   };
+  if (cfg_.trusted_proxies.empty())
+    return peer; // already canonical: the server formats the socket's address
   auto ip = canonical_ip(peer);
   if (ip.empty() || !trusted(ip) || forwarded_for.empty())
     return ip.empty() ? peer : ip;
