@@ -157,26 +157,18 @@ caf::result<deletion_receipt> do_delete(worker_pointer self, delete_user& req) {
   });
   if (!r)
     return r.error();
-  // Every session ends before the answer; the gateway also revokes them in Redis for their
-  // access tokens' life. A session that could not be told is still dead: refresh refuses
-  // deleted accounts, and the account's data answers 404.
-  auto sessions = self->state.cfg.sessions.get();
-  if (!sessions || receipt.session_ids.empty())
-    return receipt;
-  auto rp = self->make_response_promise<deletion_receipt>();
-  auto left = std::make_shared<size_t>(receipt.session_ids.size());
-  for (auto& sid : receipt.session_ids) {
-    auto done = [self, rp, left, receipt, sid, rid = req.ctx.request_id](caf::error err) mutable {
-      if (err)
-        log::warn(*self->state.log, rid, "ending session {} failed: {}", sid, to_string(err));
-      if (--*left == 0)
-        rp.deliver(receipt);
-    };
-    self->request(sessions, self->state.cfg.session_timeout, end_session{req.ctx, sid})
-      .then([done](session_view&) mutable { done({}); },
-            [done](caf::error& e) mutable { done(e); });
-  }
-  return rp;
+  // The deletion is durable: answer now, and end every session in the background. Nothing
+  // depends on how long that takes: refresh refuses deleted accounts, the account's data answers
+  // 404, and the gateway revokes every session id below for its access tokens' life.
+  if (auto sessions = self->state.cfg.sessions.get())
+    for (auto& sid : receipt.session_ids)
+      self->request(sessions, self->state.cfg.session_timeout, end_session{req.ctx, sid})
+        .then([](session_view&) {},
+              [self, sid, rid = req.ctx.request_id](caf::error& e) {
+                log::warn(*self->state.log, rid, "ending session {} failed: {}", sid,
+                          to_string(e));
+              });
+  return receipt;
 }
 
 } // namespace bookstore::accounts_detail

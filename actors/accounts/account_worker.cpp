@@ -55,8 +55,8 @@ void flush_audit(worker_pointer self) {
       tx.commit();
       return true;
     });
-    if (!r)
-      log::error(*st.log, "-", "{} audit entries lost: {}", rows.size(), to_string(r.error()));
+    if (!r) // one bad row must not take the others with it: one at a time
+      for (auto& e : rows) record(self, e);
   }
 }
 
@@ -89,10 +89,12 @@ caf::error confirm(worker_pointer self, const request_ctx& ctx, const pg::user_r
     return make_error(errc::invalid_mfa_code, "mfa_code",
                       "too many wrong MFA codes; try again in a few minutes");
   auto secret = mfa_secret(self, u);
+  if (secret.empty()) // not the user's fault (e.g. a changed auth.mfa-key): no count, no lock
+    return make_error(errc::internal, "", "the MFA secret cannot be read");
   auto step = totp::accept(secret, code, self->state.now() / 1000, u.mfa_last_step);
   auto used = guarded<bool>(self, ctx.request_id, "MFA check", [&](pqxx::connection& c) {
     pqxx::work tx{c};
-    bool ok = !secret.empty() && step && pg::use_mfa_step(tx, u.view.id, *step, false);
+    bool ok = step && pg::use_mfa_step(tx, u.view.id, *step, false);
     if (ok)
       pg::record_mfa_success(tx, u.view.id);
     else

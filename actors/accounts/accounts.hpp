@@ -3,7 +3,7 @@
 // Starts the accounts service: a front actor that hands each request to a worker on its own thread
 // with its own PostgreSQL connection: bcrypt work (~0.25 s at cost 12; it must never hold a
 // scheduler thread) to one of `workers` hashing workers at the lowest CPU priority, everything
-// else to one light worker. The front also runs the purge job and creates the bootstrap admin.
+// else to one of two light workers (by user id). The front also runs the purge job and creates the bootstrap admin.
 
 #include "actors/common/service_ref.hpp"
 #include "actors/protocol/accounts.hpp"

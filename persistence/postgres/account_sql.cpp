@@ -22,9 +22,12 @@ constexpr const char* update_name_sql
     " WHERE id = $1 AND deletion_requested_at IS NULL RETURNING " USER_COLUMNS;
 constexpr const char* set_mfa_secret_sql
   = "UPDATE users SET mfa_secret = $2, updated_at = now() WHERE id = $1";
+// Checked again here, not only when the row was read: attempts that were hashing while the
+// lock was set must not get past it.
 constexpr const char* use_mfa_step_sql
   = "UPDATE users SET mfa_last_step = $2, mfa_enabled = mfa_enabled OR $3, updated_at = now()"
-    " WHERE id = $1 AND mfa_last_step < $2 RETURNING id";
+    " WHERE id = $1 AND mfa_last_step < $2"
+    " AND (mfa_locked_until IS NULL OR mfa_locked_until <= now()) RETURNING id";
 constexpr const char* set_avatar_sql
   = "UPDATE users SET avatar_type = $2, updated_at = now() WHERE id = $1";
 constexpr const char* insert_session_sql
@@ -33,11 +36,16 @@ constexpr const char* session_owner_sql = "SELECT user_id FROM user_sessions WHE
 constexpr const char* session_live_owner_sql
   = "SELECT s.user_id FROM user_sessions s JOIN users u ON u.id = s.user_id"
     " WHERE s.id = $1 AND u.deletion_requested_at IS NULL";
+// A lock that ran out starts the count again (one typo after a lock is not a new lock).
+#define MFA_FAILURES_NEXT                                                                      \
+  "(CASE WHEN mfa_locked_until <= now() THEN 1 ELSE mfa_failures + 1 END)"
 constexpr const char* mfa_failed_sql
-  = "UPDATE users SET mfa_failures = mfa_failures + 1,"
-    " mfa_locked_until = CASE WHEN mfa_failures + 1 >= $2"
-    "   THEN now() + make_interval(secs => $3) ELSE mfa_locked_until END"
+  = "UPDATE users SET mfa_failures = " MFA_FAILURES_NEXT ","
+    " mfa_locked_until = CASE WHEN " MFA_FAILURES_NEXT " >= $2"
+    "   THEN now() + make_interval(secs => $3)"
+    "   WHEN mfa_locked_until <= now() THEN NULL ELSE mfa_locked_until END"
     " WHERE id = $1 RETURNING mfa_failures";
+#undef MFA_FAILURES_NEXT
 constexpr const char* mfa_passed_sql
   = "UPDATE users SET mfa_failures = 0, mfa_locked_until = NULL WHERE id = $1";
 constexpr const char* sessions_sql

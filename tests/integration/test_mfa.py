@@ -147,8 +147,11 @@ class Mfa(ApiAssertions, unittest.TestCase):
         self.assertIn("try again", r.error()["message"])
         locked = self.db.sql(f"SELECT mfa_locked_until > now() FROM users WHERE id = '{user['id']}'")
         self.assertEqual(locked, "t")
-        # The lock ends: the right code works again and the count starts over.
+        # The lock ends: one typo then is not a new lock, and the right code works again.
         self.db.sql(f"UPDATE users SET mfa_locked_until = now() WHERE id = '{user['id']}'")
+        r = self.node.login(email, mfa_code=wrong_code(secret))
+        self.assert_error(r, 401, "invalid_mfa_code")
+        self.assertNotIn("try again", r.error()["message"])
         code, _ = fresh_code(secret)
         r = self.node.login(email, mfa_code=code)
         self.assertEqual(r.status, 200, r)
