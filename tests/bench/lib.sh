@@ -45,7 +45,7 @@ start_node() { # extra flags...; sets NODE_PORT
   ${NODE_PRELOAD:+env LD_PRELOAD=$NODE_PRELOAD} "$BIN/bookstore-node" --node.id=bench --gateway.port=0 --gateway.port-file="$WORK/port" \
     --postgres.dsn="$BENCH_DSN" --redis.port="$REDIS_PORT" --log.level=warn --node.mode=local \
     --auth.bootstrap-admin-email="$ADMIN_EMAIL" --auth.bootstrap-admin-password="$ADMIN_PASSWORD" \
-    --rate-limit.requests=1000000000 --avatars.dir="$WORK/avatars" "$@" \
+    --rate-limit.requests=1000000000 --redis.prefix=bench --avatars.dir="$WORK/avatars" "$@" \
     >"$WORK/node.log" 2>&1 &
   PIDS+=($!)
   for _ in $(seq 600); do

@@ -89,6 +89,9 @@ def wait_until(predicate, timeout, what):
 ADMIN_EMAIL = "admin@bookstore.local"
 ADMIN_PASSWORD = "bookstore-admin"
 JWT_SECRET = "integration-test-secret-0123456789abcdef"
+# Redis keys and streams of this test process (its nodes share them; no other run sees them, so
+# rate-limit counts never leak into a developer's local node).
+REDIS_PREFIX = "it" + uuid.uuid4().hex[:12]
 
 
 def bearer(token):
@@ -121,6 +124,7 @@ class Node:
             "auth.bootstrap-admin-email": ADMIN_EMAIL,
             "auth.bootstrap-admin-password": ADMIN_PASSWORD,
             "rate-limit.requests": "1000000",
+            "redis.prefix": REDIS_PREFIX,
             "avatars.dir": os.path.join(self.dir, "avatars"),
         }
         self.settings.update(settings or {})

@@ -13,8 +13,8 @@ import time
 import unittest
 import uuid
 
-from harness import (ADMIN_EMAIL, ADMIN_PASSWORD, JWT_SECRET, ApiAssertions, Database, Node,
-                     bearer, env, isbn13, new_book, redis_cli, wait_until)
+from harness import (ADMIN_EMAIL, ADMIN_PASSWORD, JWT_SECRET, REDIS_PREFIX, ApiAssertions,
+                     Database, Node, bearer, env, isbn13, new_book, redis_cli, wait_until)
 
 PASSWORD = "correct horse battery"
 RFC3339 = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?Z$")
@@ -239,7 +239,7 @@ class Accounts(ApiAssertions, unittest.TestCase):
         self.assert_error(self.me(t["access_token"]), 401, "unauthenticated")
         self.assert_error(self.refresh(t["refresh_token"]), 401, "unauthenticated")
         # Redis learns it right after the answer (the node refused the token already, above).
-        key = f"bookstore:revoked:sid:{t['session_id']}"
+        key = f"{REDIS_PREFIX}:revoked:sid:{t['session_id']}"
         wait_until(lambda: redis_cli(self.node, "EXISTS", key) == "1", 5, "the revocation in Redis")
         ttl = int(redis_cli(self.node, "TTL", key))
         self.assertTrue(0 < ttl <= 900, ttl)
