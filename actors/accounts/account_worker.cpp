@@ -55,8 +55,23 @@ void flush_audit(worker_pointer self) {
       tx.commit();
       return true;
     });
-    if (!r) // one bad row must not take the others with it: one at a time
-      for (auto& e : rows) record(self, e);
+    if (r)
+      continue;
+    if (describe(r.error()).message == "database unreachable") {
+      // PostgreSQL is away: keep the entries (up to a bound) and try again in a second.
+      constexpr size_t max_queued = 100000;
+      st.audit_queue.insert(st.audit_queue.begin(), std::make_move_iterator(rows.begin()),
+                            std::make_move_iterator(rows.end()));
+      if (st.audit_queue.size() > max_queued) {
+        auto drop = st.audit_queue.size() - max_queued;
+        log::error(*st.log, "-", "{} audit entries lost: PostgreSQL unreachable too long", drop);
+        st.audit_queue.erase(st.audit_queue.begin(), st.audit_queue.begin() + drop);
+      }
+      st.flush_pending = true;
+      self->delayed_send(self, std::chrono::seconds(1), audit_flush_atom::value);
+      return;
+    }
+    for (auto& e : rows) record(self, e); // one bad row must not take the others with it
   }
 }
 
