@@ -5,6 +5,7 @@ BOOKSTORE_TEST_PG (postgresql://user@host:port, no database), BOOKSTORE_TEST_RED
 BOOKSTORE_BIN (folder of bookstore-node and bookstore-seed). A missing variable fails the test.
 """
 
+import atexit
 import http.client
 import json
 import os
@@ -144,6 +145,8 @@ class Node:
             os.remove(port_file)
         self.log = open(self.log_path, "ab")
         self.proc = subprocess.Popen(self.args(), stdout=self.log, stderr=subprocess.STDOUT)
+        # A test class whose set-up fails never reaches its tear-down: no node outlives the run.
+        atexit.register(self.kill)
 
         def ready():
             if self.proc.poll() is not None:
