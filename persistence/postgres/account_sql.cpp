@@ -84,16 +84,6 @@ constexpr const char* audit_rows_sql
 
 #undef USER_COLUMNS
 
-std::vector<std::string> text_array(const pqxx::field& f) {
-  std::vector<std::string> out;
-  auto parser = f.as_array();
-  for (auto item = parser.get_next(); item.first != pqxx::array_parser::juncture::done;
-       item = parser.get_next())
-    if (item.first == pqxx::array_parser::juncture::string_value)
-      out.push_back(std::move(item.second));
-  return out;
-}
-
 user_row to_user(const pqxx::row& row) {
   user_row u;
   u.view.id = row[0].as<std::string>();

@@ -50,16 +50,6 @@ constexpr const char* patch_sql
 
 #undef BOOK_COLUMNS
 
-std::vector<std::string> text_array(const pqxx::field& f) {
-  std::vector<std::string> out;
-  auto parser = f.as_array();
-  for (auto item = parser.get_next(); item.first != pqxx::array_parser::juncture::done;
-       item = parser.get_next())
-    if (item.first == pqxx::array_parser::juncture::string_value)
-      out.push_back(std::move(item.second));
-  return out;
-}
-
 book to_book(const pqxx::row& row) {
   book b;
   b.id = row[0].as<std::string>();

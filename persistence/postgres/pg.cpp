@@ -24,6 +24,16 @@ std::string array_literal(const std::vector<std::string>& items) {
   return out + "}";
 }
 
+std::vector<std::string> text_array(const pqxx::field& f) {
+  std::vector<std::string> out;
+  auto parser = f.as_array();
+  for (auto item = parser.get_next(); item.first != pqxx::array_parser::juncture::done;
+       item = parser.get_next())
+    if (item.first == pqxx::array_parser::juncture::string_value)
+      out.push_back(std::move(item.second));
+  return out;
+}
+
 std::string array_literal(const std::vector<int64_t>& items) {
   std::string out = "{";
   for (size_t i = 0; i < items.size(); ++i) {

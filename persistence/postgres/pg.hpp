@@ -22,6 +22,9 @@ std::string with_connect_timeout(const std::string& dsn);
 /// A text[] (or, for "\\x…" hex strings, bytea[]) literal: {"a","b\"c"}.
 std::string array_literal(const std::vector<std::string>& items);
 
+/// The strings of a text[] column (NULL elements left out).
+std::vector<std::string> text_array(const pqxx::field& f);
+
 /// A bigint[] literal: {1,2,3}.
 std::string array_literal(const std::vector<int64_t>& items);
 

@@ -107,26 +107,7 @@ print(f"failed login, cost 12, one at a time: wrong password median {statistics.
       f"unknown email median {statistics.median(unknown):.0f} ms (15 each)")
 PY
 
-printf '%-34s %12s %9s %9s  %s\n' "c=$CONNS" "requests/s" "p50 ms" "p99 ms" "errors"
-for r in $(seq "$ROUNDS"); do
-  for t in read cart; do
-    printf '%-34s %12s %9s %9s  %s\n' "round $r: ${t/read/catalog read}" "$(wrk_field $t$r rps)" \
-      "$(wrk_field $t$r p50)" "$(wrk_field $t$r p99)" "$(wrk_field $t$r errors)"
-  done
-done
-python3 - <<PY
-import statistics
-read = [$(for r in $(seq "$ROUNDS"); do printf '%s,' "$(wrk_field read$r rps)"; done)]
-cart = [$(for r in $(seq "$ROUNDS"); do printf '%s,' "$(wrk_field cart$r rps)"; done)]
-read_p99 = [$(for r in $(seq "$ROUNDS"); do printf '%s,' "$(wrk_field read$r p99)"; done)]
-cart_p99 = [$(for r in $(seq "$ROUNDS"); do printf '%s,' "$(wrk_field cart$r p99)"; done)]
-mr, mc = statistics.median(read), statistics.median(cart)
-print(f"median: catalog read {mr:.0f} req/s (p99 {statistics.median(read_p99):.1f} ms), "
-      f"authenticated cart {mc:.0f} req/s (p99 {statistics.median(cart_p99):.1f} ms)")
-print(f"ratio cart/catalog (medians): {mc / mr:.2f}  (per round "
-      f"{min(c / r for c, r in zip(cart, read)):.2f}..{max(c / r for c, r in zip(cart, read)):.2f}; "
-      "target >= 0.80)")
-PY
+compare_rounds "catalog read vs cart (c=$CONNS)" read cart ">= 0.80"
 printf '%-34s %12s %9s %9s  %s\n' "logins, cost 12, c=$LOGIN_CONNS" "$(wrk_field login rps)" \
   "$(wrk_field login p50)" "$(wrk_field login p99)" "$(wrk_field login errors)"
 printf '%-34s %12s %9s %9s  %s\n' "logins beside catalog reads" "$(wrk_field login-busy rps)" \

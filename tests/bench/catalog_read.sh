@@ -35,24 +35,5 @@ for r in $(seq "$ROUNDS"); do
   run_wrk "node$r" "http://127.0.0.1:$NODE_PORT" "$WORK/read.lua" "$CONNS" "$SECONDS_RUN"
 done
 
-printf '%-28s %12s %9s %9s  %s\n' "catalog read (c=$CONNS)" "requests/s" "p50 ms" "p99 ms" "errors"
-for r in $(seq "$ROUNDS"); do
-  for t in nginx node; do
-    printf '%-28s %12s %9s %9s  %s\n' "round $r: $t" "$(wrk_field $t$r rps)" \
-      "$(wrk_field $t$r p50)" "$(wrk_field $t$r p99)" "$(wrk_field $t$r errors)"
-  done
-done
-python3 - <<PY
-import statistics
-nginx = [$(for r in $(seq "$ROUNDS"); do printf '%s,' "$(wrk_field nginx$r rps)"; done)]
-node = [$(for r in $(seq "$ROUNDS"); do printf '%s,' "$(wrk_field node$r rps)"; done)]
-node_p99 = [$(for r in $(seq "$ROUNDS"); do printf '%s,' "$(wrk_field node$r p99)"; done)]
-nginx_p99 = [$(for r in $(seq "$ROUNDS"); do printf '%s,' "$(wrk_field nginx$r p99)"; done)]
-m_nginx, m_node = statistics.median(nginx), statistics.median(node)
-print(f"median: nginx {m_nginx:.0f} req/s (p99 {statistics.median(nginx_p99):.1f} ms), "
-      f"node {m_node:.0f} req/s (p99 {statistics.median(node_p99):.1f} ms)")
-print(f"ratio node/nginx (medians): {m_node / m_nginx:.2f}  "
-      f"(per round {min(a / b for a, b in zip(node, nginx)):.2f}..{max(a / b for a, b in zip(node, nginx)):.2f}; "
-      "target >= 0.50, p99 < 10 ms)")
-PY
+compare_rounds "catalog read (c=$CONNS)" nginx node ">= 0.50, p99 < 10 ms"
 echo "entities active after the run: $(metric bookstore_entities_active)"

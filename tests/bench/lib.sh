@@ -109,6 +109,36 @@ elif field == "errors":
 PY
 }
 
+# compare_rounds TITLE BASE SUBJECT TARGET: the table of ROUNDS alternating wrk runs named
+# BASE1.., SUBJECT1.., then both medians and the ratio SUBJECT/BASE of medians (and per round).
+compare_rounds() {
+  local title=$1 base=$2 subject=$3 target=$4 r t
+  printf '%-34s %12s %9s %9s  %s\n' "$title" "requests/s" "p50 ms" "p99 ms" "errors"
+  for r in $(seq "$ROUNDS"); do
+    for t in "$base" "$subject"; do
+      printf '%-34s %12s %9s %9s  %s\n' "round $r: $t" "$(wrk_field "$t$r" rps)" \
+        "$(wrk_field "$t$r" p50)" "$(wrk_field "$t$r" p99)" "$(wrk_field "$t$r" errors)"
+    done
+  done
+  local series=""
+  for t in "$base" "$subject"; do
+    for f in rps p99; do
+      series+="$(for r in $(seq "$ROUNDS"); do printf '%s,' "$(wrk_field "$t$r" "$f")"; done);"
+    done
+  done
+  python3 - "$base" "$subject" "$target" "$series" <<'PY'
+import statistics, sys
+base, subject, target, series = sys.argv[1:]
+b, b99, s, s99 = ([float(x) for x in part.split(",") if x] for part in series.split(";")[:4])
+mb, ms = statistics.median(b), statistics.median(s)
+print(f"median: {base} {mb:.0f} req/s (p99 {statistics.median(b99):.1f} ms), "
+      f"{subject} {ms:.0f} req/s (p99 {statistics.median(s99):.1f} ms)")
+ratios = [x / y for x, y in zip(s, b)]
+print(f"ratio {subject}/{base} (medians): {ms / mb:.2f}  "
+      f"(per round {min(ratios):.2f}..{max(ratios):.2f}; target {target})")
+PY
+}
+
 warm_catalog() { # walks every page of the catalog once: books cached, inventory items active
   python3 - "$NODE_PORT" <<'PY'
 import http.client, json, sys, time
