@@ -16,6 +16,12 @@
 // committed. One write per entity is in flight; changes made meanwhile are coalesced into the
 // next one. All entities of a shard that changed in one turn of the mailbox go out as one batch.
 //
+// Parked commands: a handler that answers errc::not_settled (it may also have changed the state)
+// is not answered yet. The runtime keeps the command and runs it again after each committed
+// write of that entity, until it answers something else or its request's deadline passes
+// (errc::timeout). That is how a caller waits for an outcome that other actors bring about
+// (an order's checkout), without the entity holding anything but its state.
+//
 // Entity requirements (see actors/inventory/inventory_item.hpp):
 //   state_type (msgpack), settings, actor_type, commands (command_list<command<Msg, Reply>...>),
 //   entity_type, schema_version, id_of(msg), handle(state, msg, env, settings) -> expected<Reply>,
@@ -35,6 +41,7 @@
 
 #include <caf/all.hpp>
 
+#include <algorithm>
 #include <functional>
 #include <map>
 #include <optional>
@@ -74,6 +81,15 @@ struct shard_state {
   /// the entity.
   using waiter = std::function<void(const caf::error*)>;
 
+  struct parked_command {
+    int64_t deadline = 0;
+    std::function<void()> rerun;
+    std::function<void(const caf::error&)> fail;
+  };
+
+  /// At most this many commands wait on one entity; more are refused (unavailable).
+  static constexpr size_t max_parked = 256;
+
   struct busy_state {
     bool loading = true;
     bool in_flight = false; ///< a write of this entity is on its way to the store
@@ -83,6 +99,7 @@ struct shard_state {
     std::vector<waiter> in_flight_waiters; ///< answered when the write in flight commits
     std::vector<waiter> next_waiters;      ///< answered when the next write commits
     state_type written;                    ///< the state the write in flight holds
+    std::vector<parked_command> parked;    ///< run again after the next committed write
   };
 
   struct slot {
@@ -166,6 +183,7 @@ struct shard_state {
       for (auto& w : busy->queued) w(&err);
       for (auto& w : busy->in_flight_waiters) w(in_flight_err != nullptr ? in_flight_err : &err);
       for (auto& w : busy->next_waiters) w(&err);
+      for (auto& p : busy->parked) p.fail(err);
     }
   }
 
@@ -179,7 +197,7 @@ struct shard_state {
   void settle(slot& s) {
     if (s.busy && !s.busy->loading && !s.busy->in_flight && !s.busy->dirty
         && s.busy->queued.empty() && s.busy->in_flight_waiters.empty()
-        && s.busy->next_waiters.empty())
+        && s.busy->next_waiters.empty() && s.busy->parked.empty())
       s.busy.reset();
   }
 
@@ -248,6 +266,11 @@ struct shard_state {
       drop(id, err, &unknown);
       return;
     }
+    if (!res && res.error().category() == caf::atom("bookstore")
+        && res.error().code() == static_cast<uint8_t>(errc::not_settled)) {
+      park<Msg, Reply>(id, s, e, msg, rp);
+      return;
+    }
     auto answer = [rp, res](const caf::error* err) mutable {
       if (err)
         rp.deliver(*err);
@@ -269,6 +292,40 @@ struct shard_state {
     } else {
       answer(nullptr);
     }
+  }
+
+  /// Keeps `msg` to run again after the entity's next committed write (see "Parked commands").
+  template <class Msg, class Reply>
+  void park(const std::string& id, slot& s, entity::env& e, Msg& msg,
+            caf::typed_response_promise<Reply> rp) {
+    if (e.changed) {
+      mark_dirty(id, s);
+      watch_deadline(id, s);
+    }
+    if (!s.busy)
+      s.busy = std::make_unique<busy_state>(), s.busy->loading = false;
+    if (s.busy->parked.size() >= max_parked) {
+      rp.deliver(make_error(errc::unavailable, id, "too many requests wait on this entity"));
+      return;
+    }
+    auto deadline = msg.ctx.deadline_ms > 0 ? msg.ctx.deadline_ms : now() + 30000;
+    s.busy->parked.push_back(parked_command{
+      deadline, [this, id, msg, rp]() mutable { run<Msg, Reply>(id, msg, rp); },
+      [rp](const caf::error& err) mutable { rp.deliver(err); }});
+  }
+
+  /// Fails the parked commands of `s` whose deadline passed.
+  void expire_parked(slot& s, int64_t t) {
+    if (!s.busy || s.busy->parked.empty())
+      return;
+    auto& p = s.busy->parked;
+    auto late = std::stable_partition(p.begin(), p.end(),
+                                      [t](const parked_command& c) { return c.deadline > t; });
+    std::vector<parked_command> gone(std::make_move_iterator(late),
+                                     std::make_move_iterator(p.end()));
+    p.erase(late, p.end());
+    auto err = make_error(errc::timeout, "", "the outcome was not reached within the deadline");
+    for (auto& c : gone) c.fail(err);
   }
 
   template <class Msg, class Reply>
@@ -333,6 +390,8 @@ struct shard_state {
     auto idle = std::chrono::duration_cast<std::chrono::milliseconds>(rt.passivate_after).count();
     for (auto it = slots.begin(); it != slots.end();) {
       auto& s = it->second;
+      expire_parked(s, t);
+      settle(s);
       bool due_soon = s.wake_at != 0 && s.wake_at - t < idle;
       if (!s.busy && t - s.last_used >= idle && !due_soon) {
         it = slots.erase(it);
@@ -542,12 +601,23 @@ struct shard_state {
     Entity::on_durable(self, id, b.written, now(), es);
     auto done = std::move(b.in_flight_waiters);
     b.in_flight_waiters.clear();
+    auto parked = std::move(b.parked);
+    b.parked.clear();
     if (b.dirty) {
       to_save.push_back(id);
       schedule_flush();
     }
     settle(s);
     for (auto& w : done) w(nullptr);
+    // Parked commands look again at the state that is durable now (they may park again).
+    auto t = now();
+    auto late = make_error(errc::timeout, id, "the outcome was not reached within the deadline");
+    for (auto& p : parked) {
+      if (p.deadline <= t)
+        p.fail(late);
+      else
+        p.rerun();
+    }
   }
 };
 

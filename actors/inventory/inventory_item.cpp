@@ -19,12 +19,14 @@ void expire(inventory_state& st, entity::env& e) {
       ++it;
     }
   }
-  for (auto it = st.committed.begin(); it != st.committed.end();) {
-    if (it->second <= e.now_ms) {
-      it = st.committed.erase(it);
-      e.changed = true;
-    } else {
-      ++it;
+  for (auto* memory : {&st.committed, &st.returned}) {
+    for (auto it = memory->begin(); it != memory->end();) {
+      if (it->second <= e.now_ms) {
+        it = memory->erase(it);
+        e.changed = true;
+      } else {
+        ++it;
+      }
     }
   }
 }
@@ -126,6 +128,28 @@ caf::expected<stock_level> inventory_item::handle(state_type& st, const release_
   return level(msg.book_id, st);
 }
 
+caf::expected<stock_level> inventory_item::handle(state_type& st, const return_stock& msg,
+                                                  entity::env& e, const settings& cfg) {
+  expire(st, e);
+  if (msg.order_id.empty())
+    return make_error(errc::invalid_request, "order_id", "order id is missing");
+  if (msg.quantity <= 0 || msg.quantity > max_quantity)
+    return make_error(errc::invalid_request, "quantity", "quantity is out of range");
+  if (st.returned.count(msg.order_id) != 0)
+    return level(msg.book_id, st);
+  if (st.reservations.erase(msg.order_id) != 0) {
+    e.changed = true;
+    return level(msg.book_id, st);
+  }
+  if (msg.sold || st.committed.count(msg.order_id) != 0) {
+    st.on_hand = std::min(max_quantity, st.on_hand + msg.quantity);
+    st.committed.erase(msg.order_id);
+    st.returned.emplace(msg.order_id, e.now_ms + cfg.return_memory_ms);
+    e.changed = true;
+  }
+  return level(msg.book_id, st);
+}
+
 int64_t inventory_item::wake_at(const state_type& st) {
   int64_t next = 0;
   auto consider = [&](int64_t t) {
@@ -134,6 +158,7 @@ int64_t inventory_item::wake_at(const state_type& st) {
   };
   for (auto& [order, r] : st.reservations) consider(r.expires_at);
   for (auto& [order, t] : st.committed) consider(t);
+  for (auto& [order, t] : st.returned) consider(t);
   return next;
 }
 

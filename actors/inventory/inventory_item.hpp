@@ -28,13 +28,16 @@ struct inventory_item {
                                         entity::command<adjust_stock, stock_level>,
                                         entity::command<reserve_stock, stock_level>,
                                         entity::command<commit_reservation, stock_level>,
-                                        entity::command<release_reservation, stock_level>>;
+                                        entity::command<release_reservation, stock_level>,
+                                        entity::command<return_stock, stock_level>>;
 
   struct settings {
     int64_t default_ttl_ms = 15 * 60 * 1000;
     /// How long a committed order is remembered (so a repeated commit is recognised). Kept short:
     /// a best-seller's snapshot holds one entry per sale in this window.
     int64_t commit_memory_ms = 10 * 60 * 1000;
+    /// How long a return is remembered (returns are rare; a repeat must never add twice).
+    int64_t return_memory_ms = 30LL * 24 * 3600 * 1000;
     /// Told every durable stock level (the catalog's view of `available`); may be empty.
     service_ref<stock_watch_actor> watcher;
   };
@@ -58,6 +61,8 @@ struct inventory_item {
   static caf::expected<stock_level> handle(state_type& st, const commit_reservation& msg,
                                            entity::env& e, const settings& cfg);
   static caf::expected<stock_level> handle(state_type& st, const release_reservation& msg,
+                                           entity::env& e, const settings& cfg);
+  static caf::expected<stock_level> handle(state_type& st, const return_stock& msg,
                                            entity::env& e, const settings& cfg);
 
   /// When the earliest reservation expires or a remembered commit may be forgotten (0 = never).

@@ -22,7 +22,10 @@ struct inventory_state {
   /// Orders whose reservation became a sale, kept (order id -> forget after, Unix ms) so that a
   /// repeated commit is recognised.
   std::map<std::string, int64_t> committed;
-  MSGPACK_DEFINE_MAP(on_hand, reservations, committed)
+  /// Orders whose stock came back (cancelled, refunded), kept (order id -> forget after) so that
+  /// a repeated return is recognised.
+  std::map<std::string, int64_t> returned;
+  MSGPACK_DEFINE_MAP(on_hand, reservations, committed, returned)
 };
 
 } // namespace bookstore

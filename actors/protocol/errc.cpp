@@ -24,6 +24,8 @@ const char* to_string(errc x) {
     case errc::invalid_mfa_code: return "invalid_mfa_code";
     case errc::email_taken: return "email_taken";
     case errc::forbidden: return "forbidden";
+    case errc::idempotency_conflict: return "idempotency_conflict";
+    case errc::not_settled: return "not_settled";
   }
   return "internal";
 }

@@ -31,6 +31,8 @@ enum class errc : uint8_t {
   invalid_mfa_code,    ///< MFA code wrong, stale or replayed
   email_taken,         ///< another account has this email
   forbidden,           ///< authenticated, but not allowed
+  idempotency_conflict, ///< the idempotency key was used with another request body
+  not_settled,         ///< entity runtime only: the command waits for a later durable state
 };
 
 const char* to_string(errc x);

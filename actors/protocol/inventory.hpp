@@ -64,6 +64,17 @@ struct release_reservation {
   std::string order_id;
 };
 
+/// Undoes what `order_id` did here: drops its reservation, or, if its stock was sold (`sold`, or
+/// a commit this item still remembers), puts `quantity` back on hand. Safe to repeat: a return
+/// is remembered.
+struct return_stock {
+  request_ctx ctx;
+  std::string book_id;
+  std::string order_id;
+  int64_t quantity = 0;
+  bool sold = false;
+};
+
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, stock_level& x) {
   return f(caf::meta::type_name("stock_level"), x.book_id, x.on_hand, x.reserved, x.available);
@@ -95,6 +106,11 @@ typename Inspector::result_type inspect(Inspector& f, release_reservation& x) {
   return f(caf::meta::type_name("release_reservation"), x.ctx, x.book_id, x.order_id);
 }
 
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, return_stock& x) {
+  return f(caf::meta::type_name("return_stock"), x.ctx, x.book_id, x.order_id, x.quantity, x.sold);
+}
+
 /// An inventory item was dropped (a failed or doubtful write): the level last published for it
 /// may be wrong; readers must ask the item again.
 struct stock_forgotten {
@@ -118,6 +134,7 @@ using inventory_actor = caf::typed_actor<caf::replies_to<get_stock>::with<stock_
                                          caf::replies_to<reserve_stock>::with<stock_level>,
                                          caf::replies_to<commit_reservation>::with<stock_level>,
                                          caf::replies_to<release_reservation>::with<stock_level>,
+                                         caf::replies_to<return_stock>::with<stock_level>,
                                          caf::reacts_to<wake_entity>>;
 
 } // namespace bookstore

@@ -83,6 +83,7 @@ fake_inventory(inventory_actor::stateful_pointer<fake_inventory_state> self) {
     [level](reserve_stock& m) { return level(m.book_id); },
     [level](commit_reservation& m) { return level(m.book_id); },
     [level](release_reservation& m) { return level(m.book_id); },
+    [level](return_stock& m) { return level(m.book_id); },
     [](wake_entity&) {},
   };
 }
