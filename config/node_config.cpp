@@ -59,6 +59,32 @@ node_config::node_config() {
   opt_group{custom_options_, "avatars"}
     .add(avatars_dir, "dir", "directory of profile pictures")
     .add(avatars_max_bytes, "max-bytes", "largest picture accepted");
+  opt_group{custom_options_, "checkout"}
+    .add(checkout_step_timeout, "step-timeout", "a saga step not reported back by then is retried")
+    .add(checkout_payment_wait, "payment-wait",
+         "how long an order waits for the provider before it answers payment_pending")
+    .add(checkout_retry_base, "retry-base", "first backoff of a failed saga step (doubles)")
+    .add(checkout_retry_max, "retry-max", "longest backoff of a failed saga step")
+    .add(checkout_pending_limit, "pending-limit",
+         "an order waiting this long for its payment fails (payment_failed)")
+    .add(checkout_review_threshold, "review-threshold",
+         "orders over this total (minor units) from a new IP go to manual review")
+    .add(checkout_passivate_after, "passivate-after", "idle orders and payments leave memory after");
+  opt_group{custom_options_, "payments"}
+    .add(payments_provider, "provider", "simulated or stripe")
+    .add(payments_call_cap, "call-cap", "longest a provider call may take")
+    .add(payments_breaker_failures, "breaker-failures", "failures in a row that open the circuit")
+    .add(payments_breaker_cooldown, "breaker-cooldown", "time the circuit stays open")
+    .add(payments_latency, "latency", "simulated provider: time of an answer")
+    .add(payments_slow_latency, "slow-latency", "simulated provider: time of an answer when slow")
+    .add(payments_stripe_base_url, "stripe-base-url", "Stripe's API (or a fake of it)")
+    .add(payments_stripe_secret_key, "stripe-secret-key", "Stripe secret key (sk_...)")
+    .add(payments_stripe_threads, "stripe-threads", "concurrent calls to Stripe")
+    .add(payments_webhook_secret, "webhook-secret", "key of Stripe-Signature on webhooks")
+    .add(payments_reconcile_interval, "reconcile-interval", "how often the reconciler runs")
+    .add(payments_reconcile_lookback, "reconcile-lookback", "provider payments it looks at");
+  opt_group{custom_options_, "faults"}.add(faults_enabled, "enabled",
+                                           "allow POST /v1/admin/faults (drills and tests)");
   opt_group{custom_options_, "catalog"}.add(catalog_cache_size, "cache-size",
                                             "books kept in the catalog's memory cache");
   opt_group{custom_options_, "supervision"}
@@ -174,6 +200,24 @@ std::string node_config::check() const {
       && (auth_mfa_key.size() != 64
           || auth_mfa_key.find_first_not_of("0123456789abcdefABCDEF") != std::string::npos))
     return fail("auth.mfa-key", "must be 64 hex characters (32 bytes)");
+  if (payments_provider != "simulated" && payments_provider != "stripe")
+    return fail("payments.provider", "must be simulated or stripe");
+  if (payments_provider == "stripe" && payments_stripe_secret_key.empty())
+    return fail("payments.stripe-secret-key", "must be set with payments.provider=stripe");
+  if (payments_call_cap < std::chrono::milliseconds(100))
+    return fail("payments.call-cap", "must be at least 100ms");
+  if (payments_breaker_failures < 1)
+    return fail("payments.breaker-failures", "must be at least 1");
+  if (payments_stripe_threads < 1 || payments_stripe_threads > 64)
+    return fail("payments.stripe-threads", "must be 1..64");
+  if (checkout_step_timeout < std::chrono::milliseconds(100))
+    return fail("checkout.step-timeout", "must be at least 100ms");
+  if (checkout_payment_wait < std::chrono::milliseconds(10))
+    return fail("checkout.payment-wait", "must be at least 10ms");
+  if (checkout_retry_base < std::chrono::milliseconds(1) || checkout_retry_max < checkout_retry_base)
+    return fail("checkout.retry-max", "must be at least checkout.retry-base (>= 1ms)");
+  if (payments_reconcile_interval < std::chrono::milliseconds(100))
+    return fail("payments.reconcile-interval", "must be at least 100ms");
   static const char* levels[] = {"trace", "debug", "info", "warn", "error", "off"};
   if (std::find(std::begin(levels), std::end(levels), log_level) == std::end(levels))
     return fail("log.level", "must be one of trace, debug, info, warn, error, off");

@@ -57,6 +57,29 @@ struct node_config : caf::actor_system_config {
   // [avatars]
   std::string avatars_dir = "var/avatars";
   size_t avatars_max_bytes = 2 * 1024 * 1024;
+  // [checkout]
+  caf::timespan checkout_step_timeout = std::chrono::seconds(10);
+  caf::timespan checkout_payment_wait = std::chrono::seconds(3);
+  caf::timespan checkout_retry_base = std::chrono::milliseconds(500);
+  caf::timespan checkout_retry_max = std::chrono::seconds(60);
+  caf::timespan checkout_pending_limit = std::chrono::hours(1);
+  size_t checkout_review_threshold = 50000; ///< minor units of the order's currency
+  caf::timespan checkout_passivate_after = std::chrono::minutes(5);
+  // [payments]
+  std::string payments_provider = "simulated";
+  caf::timespan payments_call_cap = std::chrono::seconds(30);
+  size_t payments_breaker_failures = 5;
+  caf::timespan payments_breaker_cooldown = std::chrono::seconds(10);
+  caf::timespan payments_latency = std::chrono::milliseconds(0);
+  caf::timespan payments_slow_latency = std::chrono::seconds(10);
+  std::string payments_stripe_base_url = "https://api.stripe.com";
+  std::string payments_stripe_secret_key;
+  size_t payments_stripe_threads = 4;
+  std::string payments_webhook_secret;
+  caf::timespan payments_reconcile_interval = std::chrono::minutes(5);
+  caf::timespan payments_reconcile_lookback = std::chrono::hours(24);
+  // [faults]
+  bool faults_enabled = false;
   // [catalog]
   size_t catalog_cache_size = 200000;
   // [supervision]

@@ -133,7 +133,8 @@ int run_node(node_config& cfg) {
   // so the first requests find them.
   auto registered = [&sys] {
     for (auto name : {names::snapshots, names::books, names::health, names::inventory,
-                      names::catalog, names::sessions, names::accounts})
+                      names::catalog, names::sessions, names::accounts, names::order_index,
+                      names::orders, names::payments, names::provider, names::checkout})
       if (!sys.registry().get(name))
         return false;
     return true;
@@ -159,7 +160,8 @@ int run_node(node_config& cfg) {
   auth::gate gate{auth::gate_settings{cfg.auth_jwt_secret, access_ttl,
                                       split_list(cfg.rate_limit_trusted_proxies)},
                   revoked, &limiter};
-  http::api api{*backend, gate};
+  http::api api{*backend, gate,
+                http::api_settings{cfg.payments_webhook_secret, cfg.faults_enabled}};
   server = std::make_unique<http::server>(gateway_settings(cfg),
                                           [&api](http::request req, http::responder done) {
                                             api.handle(std::move(req), std::move(done));
@@ -199,12 +201,13 @@ int run_node(node_config& cfg) {
   // The registry holds strong references; a detached actor (its own thread) is only joined once
   // its last reference is gone, so the names must go before the system waits for its threads.
   for (auto name : {names::catalog, names::accounts, names::inventory, names::sessions,
-                    names::snapshots, names::books, names::health})
+                    names::snapshots, names::books, names::health, names::order_index,
+                    names::orders, names::payments, names::provider, names::checkout})
     sys.registry().erase(name);
   sys.await_all_actors_done();
   spdlog::default_logger()->flush();
   for (auto name : {"node", "gateway", "persistence", "supervision", "inventory_item",
-                    "user_session", "accounts"})
+                    "user_session", "accounts", "order", "payment_intent", "payments"})
     log::get(name)->flush();
   return exit_code;
 }

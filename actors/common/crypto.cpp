@@ -2,6 +2,7 @@
 
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
+#include <openssl/hmac.h>
 #include <openssl/rand.h>
 #include <openssl/sha.h>
 
@@ -82,6 +83,16 @@ std::string sha256_hex(std::string_view data) {
   unsigned char digest[SHA256_DIGEST_LENGTH];
   SHA256(bytes_of(data), data.size(), digest);
   return hex({reinterpret_cast<const char*>(digest), sizeof digest});
+}
+
+std::string hmac_sha256_hex(std::string_view key, std::string_view data) {
+  unsigned char mac[EVP_MAX_MD_SIZE];
+  unsigned int len = 0;
+  if (HMAC(EVP_sha256(), key.data(), static_cast<int>(key.size()), bytes_of(data), data.size(),
+           mac, &len)
+      == nullptr)
+    throw std::runtime_error("HMAC-SHA256 failed");
+  return hex({reinterpret_cast<const char*>(mac), len});
 }
 
 bool equal(std::string_view a, std::string_view b) {

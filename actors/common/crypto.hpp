@@ -26,6 +26,9 @@ std::optional<std::string> unhex(std::string_view text);
 /// SHA-256 as lower-case hex.
 std::string sha256_hex(std::string_view data);
 
+/// HMAC-SHA256 of `data` under `key`, as lower-case hex.
+std::string hmac_sha256_hex(std::string_view key, std::string_view data);
+
 /// Constant-time equality (lengths compared first).
 bool equal(std::string_view a, std::string_view b);
 

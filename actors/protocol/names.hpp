@@ -14,5 +14,10 @@ inline constexpr caf::atom_value books = caf::atom("books");
 inline constexpr caf::atom_value health = caf::atom("health");
 inline constexpr caf::atom_value sessions = caf::atom("sessions");
 inline constexpr caf::atom_value accounts = caf::atom("accounts");
+inline constexpr caf::atom_value orders = caf::atom("orders");
+inline constexpr caf::atom_value payments = caf::atom("payments");
+inline constexpr caf::atom_value provider = caf::atom("provider");
+inline constexpr caf::atom_value checkout = caf::atom("checkout");
+inline constexpr caf::atom_value order_index = caf::atom("orderindex");
 
 } // namespace bookstore::names

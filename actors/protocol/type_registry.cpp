@@ -6,6 +6,9 @@
 #include "actors/protocol/errc.hpp"
 #include "actors/protocol/health.hpp"
 #include "actors/protocol/inventory.hpp"
+#include "actors/protocol/order_index.hpp"
+#include "actors/protocol/orders.hpp"
+#include "actors/protocol/payments.hpp"
 #include "actors/protocol/session.hpp"
 #include "actors/protocol/snapshot_store.hpp"
 
@@ -24,6 +27,44 @@ void register_types(caf::actor_system_config& cfg) {
     .add_message_type<commit_reservation>("commit_reservation")
     .add_message_type<release_reservation>("release_reservation")
     .add_message_type<stock_forgotten>("stock_forgotten")
+    .add_message_type<return_stock>("return_stock")
+    // orders
+    .add_message_type<order_line>("order_line")
+    .add_message_type<std::vector<order_line>>("std::vector<order_line>")
+    .add_message_type<shipping_address>("shipping_address")
+    .add_message_type<status_change>("status_change")
+    .add_message_type<std::vector<status_change>>("std::vector<status_change>")
+    .add_message_type<order_view>("order_view")
+    .add_message_type<std::vector<order_view>>("std::vector<order_view>")
+    .add_message_type<place_order>("place_order")
+    .add_message_type<get_order>("get_order")
+    .add_message_type<cancel_order>("cancel_order")
+    .add_message_type<refund_order>("refund_order")
+    .add_message_type<ship_order>("ship_order")
+    .add_message_type<review_order>("review_order")
+    .add_message_type<order_event>("order_event")
+    .add_message_type<order_step>("order_step")
+    .add_message_type<list_orders>("list_orders")
+    .add_message_type<order_page>("order_page")
+    .add_message_type<index_order>("index_order")
+    .add_message_type<order_status_changed>("order_status_changed")
+    .add_message_type<query_orders>("query_orders")
+    .add_message_type<std::vector<int64_t>>("std::vector<int64_t>")
+    .add_message_type<order_refs>("order_refs")
+    // payments
+    .add_message_type<payment_view>("payment_view")
+    .add_message_type<authorize_payment>("authorize_payment")
+    .add_message_type<capture_payment>("capture_payment")
+    .add_message_type<cancel_payment>("cancel_payment")
+    .add_message_type<get_payment>("get_payment")
+    .add_message_type<provider_event>("provider_event")
+    .add_message_type<provider_result>("provider_result")
+    .add_message_type<provider_call>("provider_call")
+    .add_message_type<list_provider_payments>("list_provider_payments")
+    .add_message_type<provider_payment>("provider_payment")
+    .add_message_type<std::vector<provider_payment>>("std::vector<provider_payment>")
+    .add_message_type<provider_payments>("provider_payments")
+    .add_message_type<set_provider_fault>("set_provider_fault")
     // snapshots
     .add_message_type<snapshot>("snapshot")
     .add_message_type<load_snapshots>("load_snapshots")

@@ -1,0 +1,376 @@
+#include "actors/orders/checkout.hpp"
+
+#include "actors/catalog/cursor.hpp"
+#include "actors/common/log.hpp"
+#include "actors/common/time.hpp"
+#include "actors/protocol/errc.hpp"
+
+#include <caf/all.hpp>
+
+#include <set>
+
+namespace bookstore {
+
+namespace {
+
+struct checkout_state {
+  checkout_settings cfg;
+  std::set<std::string> in_flight; ///< order id | step | attempt
+  std::shared_ptr<spdlog::logger> log;
+  static inline const char* name = "checkout";
+};
+
+using pointer = checkout_actor::stateful_pointer<checkout_state>;
+
+/// The outcome of a step being gathered from several parallel calls.
+struct gather {
+  size_t left = 0;
+  std::string short_book;
+  std::string error;
+  bool flag = false;
+  std::function<void(gather&)> done;
+
+  void one_done() {
+    if (--left == 0)
+      done(*this);
+  }
+  void failed(const caf::error& err) {
+    auto info = describe(err);
+    if (info.code == errc::insufficient_stock && short_book.empty())
+      short_book = info.detail;
+    else if (error.empty())
+      error = info.message.empty() ? to_string(info.code) : info.message;
+  }
+};
+
+std::string key_of(const order_step& s) {
+  return s.order_id + "|" + s.step + "|" + std::to_string(s.attempt);
+}
+
+request_ctx ctx_of(const order_step& s, std::chrono::milliseconds wait) {
+  return request_ctx{s.request_id, unix_ms_now() + wait.count(), s.user_id};
+}
+
+/// Reports the step's outcome to its order, and lets the step be handed out again.
+void report(pointer self, const order_step& s, std::string kind, std::string detail = {},
+            bool flag = false) {
+  self->state.in_flight.erase(key_of(s));
+  if (kind == "failed")
+    log::warn(*self->state.log, s.request_id, "order {} step {} attempt {} failed: {}",
+              s.order_id, s.step, s.attempt, detail);
+  auto orders = self->state.cfg.orders.get();
+  if (!orders)
+    return; // the order hands the step out again when it times out
+  order_event ev{request_ctx{s.request_id, 0, s.user_id}, s.order_id, s.step, s.attempt,
+                 std::move(kind), std::move(detail), flag};
+  self->request(orders, std::chrono::seconds(30), std::move(ev))
+    .then([](order_view&) {}, [](caf::error&) {});
+}
+
+std::shared_ptr<gather> gathering(size_t n, std::function<void(gather&)> done) {
+  auto g = std::make_shared<gather>();
+  g->left = n;
+  g->done = std::move(done);
+  return g;
+}
+
+void reserve(pointer self, const order_step& s) {
+  auto& cfg = self->state.cfg;
+  auto inventory = cfg.inventory.get();
+  auto index = cfg.index.get();
+  if (!inventory || !index)
+    return report(self, s, "failed", "inventory or order index restarting");
+  auto g = gathering(s.items.size() + 1, [self, s](gather& g) {
+    if (!g.short_book.empty())
+      report(self, s, "short", g.short_book);
+    else if (!g.error.empty())
+      report(self, s, "failed", g.error);
+    else
+      report(self, s, "reserved", {}, g.flag);
+  });
+  for (auto& item : s.items)
+    self->request(inventory, cfg.step_timeout,
+                  reserve_stock{ctx_of(s, cfg.step_timeout), item.book_id, s.order_id,
+                                item.quantity, cfg.reservation_ttl_ms})
+      .then([g](stock_level&) { g->one_done(); },
+            [g](caf::error& err) {
+              g->failed(err);
+              g->one_done();
+            });
+  self->request(index, cfg.step_timeout,
+                index_order{s.order_id, s.user_id, s.status, s.total.amount, s.total.currency,
+                            s.client_ip, s.created_at})
+    .then(
+      [g](bool known) {
+        g->flag = known;
+        g->one_done();
+      },
+      [g](caf::error& err) {
+        g->failed(err);
+        g->one_done();
+      });
+}
+
+void authorize(pointer self, const order_step& s) {
+  auto& cfg = self->state.cfg;
+  auto payments = cfg.payments.get();
+  if (!payments)
+    return report(self, s, "failed", "payments restarting");
+  authorize_payment msg{ctx_of(s, cfg.payment_wait), s.payment_id, s.order_id, s.total,
+                        s.payment_token, s.manual_capture, s.attempt};
+  self->request(payments, cfg.payment_wait, std::move(msg))
+    .then(
+      [self, s](payment_view& p) {
+        if (p.status == "succeeded")
+          report(self, s, "paid");
+        else if (p.status == "requires_capture")
+          report(self, s, "authorised");
+        else if (p.status == "failed")
+          report(self, s, "declined", p.decline_code);
+        else if (p.status == "canceled" || p.status == "refunded")
+          report(self, s, "declined", "canceled");
+        else
+          report(self, s, "failed", "payment is " + p.status);
+      },
+      [self, s](caf::error& err) {
+        auto info = describe(err);
+        report(self, s, "failed", info.message.empty() ? to_string(info.code) : info.message);
+      });
+}
+
+void pay(pointer self, const order_step& s) {
+  if (s.attempt <= 1)
+    return authorize(self, s);
+  // Waiting for the provider: hold the stock for another reservation period first.
+  auto& cfg = self->state.cfg;
+  auto inventory = cfg.inventory.get();
+  if (!inventory)
+    return report(self, s, "failed", "inventory restarting");
+  auto g = gathering(s.items.size(), [self, s](gather& g) {
+    if (!g.short_book.empty())
+      report(self, s, "short", g.short_book);
+    else if (!g.error.empty())
+      report(self, s, "failed", g.error);
+    else
+      authorize(self, s);
+  });
+  for (auto& item : s.items)
+    self->request(inventory, cfg.step_timeout,
+                  reserve_stock{ctx_of(s, cfg.step_timeout), item.book_id, s.order_id,
+                                item.quantity, cfg.reservation_ttl_ms})
+      .then([g](stock_level&) { g->one_done(); },
+            [g](caf::error& err) {
+              g->failed(err);
+              g->one_done();
+            });
+}
+
+void commit(pointer self, const order_step& s) {
+  auto& cfg = self->state.cfg;
+  auto inventory = cfg.inventory.get();
+  if (!inventory)
+    return report(self, s, "failed", "inventory restarting");
+  auto g = gathering(s.items.size(), [self, s](gather& g) {
+    if (!g.short_book.empty()) {
+      report(self, s, "short", g.short_book);
+    } else if (!g.error.empty()) {
+      report(self, s, "failed", g.error);
+    } else {
+      // Orders from the cart empty it; a session that ended meanwhile has no cart to empty.
+      if (auto sessions = self->state.cfg.sessions.get(); sessions && !s.session_id.empty())
+        self->request(sessions, std::chrono::seconds(10),
+                      clear_cart{request_ctx{s.request_id, 0, s.user_id}, s.session_id})
+          .then([](cart_contents&) {}, [](caf::error&) {});
+      report(self, s, "committed");
+    }
+  });
+  for (auto& item : s.items) {
+    auto step_ctx = ctx_of(s, cfg.step_timeout);
+    commit_reservation c{step_ctx, item.book_id, s.order_id};
+    self->request(inventory, cfg.step_timeout, c)
+      .then([g](stock_level&) { g->one_done(); },
+            [self, g, inventory, item, s, step_ctx](caf::error& err) {
+              auto& cfg = self->state.cfg;
+              if (describe(err).code != errc::not_found) {
+                g->failed(err);
+                return g->one_done();
+              }
+              // The hold ran out while the payment waited: take the stock again, then sell it.
+              self->request(inventory, cfg.step_timeout,
+                            reserve_stock{step_ctx, item.book_id, s.order_id, item.quantity,
+                                          cfg.reservation_ttl_ms})
+                .then(
+                  [self, g, inventory, item, s, step_ctx](stock_level&) {
+                    self->request(inventory, self->state.cfg.step_timeout,
+                                  commit_reservation{step_ctx, item.book_id, s.order_id})
+                      .then([g](stock_level&) { g->one_done(); },
+                            [g](caf::error& err) {
+                              g->failed(err);
+                              g->one_done();
+                            });
+                  },
+                  [g](caf::error& err) {
+                    g->failed(err);
+                    g->one_done();
+                  });
+            });
+  }
+}
+
+void capture(pointer self, const order_step& s) {
+  auto& cfg = self->state.cfg;
+  auto payments = cfg.payments.get();
+  if (!payments)
+    return report(self, s, "failed", "payments restarting");
+  self->request(payments, cfg.payment_wait,
+                capture_payment{ctx_of(s, cfg.payment_wait), s.payment_id, s.attempt})
+    .then(
+      [self, s](payment_view& p) {
+        if (p.status == "succeeded")
+          report(self, s, "captured");
+        else
+          report(self, s, "failed", "payment is " + p.status);
+      },
+      [self, s](caf::error& err) { report(self, s, "failed", describe(err).message); });
+}
+
+/// release, cancel, refund: undo the payment and the stock.
+void unwind(pointer self, const order_step& s) {
+  auto& cfg = self->state.cfg;
+  auto inventory = cfg.inventory.get();
+  auto payments = cfg.payments.get();
+  if (!inventory || !payments)
+    return report(self, s, "failed", "inventory or payments restarting");
+  bool stock = s.step != "refund" || s.restock;
+  size_t n = (stock ? s.items.size() : 0) + (s.payment_started ? 1 : 0);
+  auto g = gathering(n + 1, [self, s](gather& g) {
+    if (!g.error.empty() || !g.short_book.empty())
+      report(self, s, "failed", g.error.empty() ? "stock" : g.error);
+    else
+      report(self, s, "done");
+  });
+  if (stock)
+    for (auto& item : s.items)
+      self->request(inventory, cfg.step_timeout,
+                    return_stock{ctx_of(s, cfg.step_timeout), item.book_id, s.order_id,
+                                 item.quantity, s.stock_committed})
+        .then([g](stock_level&) { g->one_done(); },
+              [g](caf::error& err) {
+                g->failed(err);
+                g->one_done();
+              });
+  if (s.payment_started)
+    self->request(payments, cfg.payment_wait,
+                  cancel_payment{ctx_of(s, cfg.payment_wait), s.payment_id, s.attempt})
+      .then(
+        [g](payment_view& p) {
+          if (p.status != "canceled" && p.status != "refunded" && p.status != "failed")
+            g->error = "payment is " + p.status;
+          g->one_done();
+        },
+        [g](caf::error& err) {
+          g->failed(err);
+          g->one_done();
+        });
+  g->one_done(); // the gathering's own share: done even when there is nothing to undo
+}
+
+void on_step(pointer self, order_step& s) {
+  auto& st = self->state;
+  if (!s.status.empty())
+    if (auto index = st.cfg.index.get())
+      self->send(index, order_status_changed{s.order_id, s.status, unix_ms_now()});
+  if (s.step.empty())
+    return;
+  if (!st.in_flight.insert(key_of(s)).second)
+    return; // already under way
+  if (s.step == "reserve")
+    reserve(self, s);
+  else if (s.step == "pay")
+    pay(self, s);
+  else if (s.step == "commit")
+    commit(self, s);
+  else if (s.step == "capture")
+    capture(self, s);
+  else if (s.step == "release" || s.step == "cancel" || s.step == "refund")
+    unwind(self, s);
+  else
+    st.in_flight.erase(key_of(s));
+}
+
+caf::result<order_page> list(pointer self, list_orders& q) {
+  auto& cfg = self->state.cfg;
+  auto index = cfg.index.get();
+  auto orders = cfg.orders.get();
+  if (!index || !orders)
+    return make_error(errc::unavailable, "", "orders are restarting");
+  query_orders query{q.user_id, q.status, 0, {}, q.limit + 1};
+  if (!q.cursor.empty()) {
+    auto key = cursor::decode(q.cursor);
+    auto colon = key ? key->find(':') : std::string::npos;
+    if (colon == std::string::npos)
+      return make_error(errc::invalid_request, "cursor", "the cursor is not valid");
+    try {
+      query.before_ms = std::stoll(key->substr(0, colon));
+    } catch (...) {
+      return make_error(errc::invalid_request, "cursor", "the cursor is not valid");
+    }
+    query.before_id = key->substr(colon + 1);
+  }
+  auto rp = self->make_response_promise<order_page>();
+  auto timeout = std::chrono::milliseconds(
+    std::max<int64_t>(100, q.ctx.deadline_ms > 0 ? q.ctx.deadline_ms - unix_ms_now() : 5000));
+  self->request(index, timeout, query)
+    .then(
+      [self, rp, q, orders, timeout](order_refs& refs) mutable {
+        auto page = std::make_shared<order_page>();
+        size_t n = std::min<size_t>(refs.ids.size(), static_cast<size_t>(q.limit));
+        if (refs.ids.size() > n)
+          page->next_cursor
+            = cursor::encode(std::to_string(refs.created[n - 1]) + ":" + refs.ids[n - 1]);
+        if (n == 0) {
+          rp.deliver(std::move(*page));
+          return;
+        }
+        page->items.resize(n);
+        auto left = std::make_shared<size_t>(n);
+        auto failed = std::make_shared<bool>(false);
+        for (size_t i = 0; i < n; ++i)
+          self->request(orders, timeout, get_order{q.ctx, refs.ids[i], true})
+            .then(
+              [rp, page, left, failed, i](order_view& v) mutable {
+                page->items[i] = std::move(v);
+                if (--*left == 0 && !*failed)
+                  rp.deliver(std::move(*page));
+              },
+              [rp, left, failed](caf::error& err) mutable {
+                if (!*failed)
+                  rp.deliver(err);
+                *failed = true;
+                --*left;
+              });
+      },
+      [rp](caf::error& err) mutable { rp.deliver(err); });
+  return rp;
+}
+
+checkout_actor::behavior_type checkout(pointer self, checkout_settings cfg) {
+  self->state.cfg = std::move(cfg);
+  self->state.log = log::get("order");
+  return {
+    [self](order_step& s) { on_step(self, s); },
+    [self](list_orders& q) -> caf::result<order_page> { return list(self, q); },
+  };
+}
+
+} // namespace
+
+checkout_actor spawn_checkout(caf::event_based_actor* parent, checkout_settings settings) {
+  return caf::actor_cast<checkout_actor>(parent->spawn<caf::linked>(checkout, std::move(settings)));
+}
+
+checkout_actor make_checkout(caf::actor_system& sys, checkout_settings settings) {
+  return caf::actor_cast<checkout_actor>(sys.spawn(checkout, std::move(settings)));
+}
+
+} // namespace bookstore
