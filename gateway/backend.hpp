@@ -8,6 +8,8 @@
 #include "actors/protocol/catalog.hpp"
 #include "actors/protocol/errc.hpp"
 #include "actors/protocol/health.hpp"
+#include "actors/protocol/orders.hpp"
+#include "actors/protocol/payments.hpp"
 #include "actors/protocol/session.hpp"
 
 #include <functional>
@@ -58,6 +60,16 @@ public:
   virtual void ask(set_cart_item, callback<cart_contents> cb) { unsupported(cb); }
   virtual void ask(remove_cart_item, callback<cart_contents> cb) { unsupported(cb); }
   virtual void ask(clear_cart, callback<cart_contents> cb) { unsupported(cb); }
+  // Orders and payments.
+  virtual void ask(place_order, callback<order_view> cb) { unsupported(cb); }
+  virtual void ask(get_order, callback<order_view> cb) { unsupported(cb); }
+  virtual void ask(cancel_order, callback<order_view> cb) { unsupported(cb); }
+  virtual void ask(refund_order, callback<order_view> cb) { unsupported(cb); }
+  virtual void ask(ship_order, callback<order_view> cb) { unsupported(cb); }
+  virtual void ask(review_order, callback<order_view> cb) { unsupported(cb); }
+  virtual void ask(list_orders, callback<order_page> cb) { unsupported(cb); }
+  virtual void ask(provider_event, callback<payment_view> cb) { unsupported(cb); }
+  virtual void ask(set_provider_fault, callback<bool> cb) { unsupported(cb); }
   /// Appends to the audit log; nobody waits for it.
   virtual void tell(audit_entry) {}
 

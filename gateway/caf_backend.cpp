@@ -214,7 +214,21 @@ BOOKSTORE_ASK(set_cart_item, cart_contents, session_actor, names::sessions)
 BOOKSTORE_ASK(remove_cart_item, cart_contents, session_actor, names::sessions)
 BOOKSTORE_ASK(clear_cart, cart_contents, session_actor, names::sessions)
 
+BOOKSTORE_ASK(place_order, order_view, order_actor, names::orders)
+BOOKSTORE_ASK(get_order, order_view, order_actor, names::orders)
+BOOKSTORE_ASK(cancel_order, order_view, order_actor, names::orders)
+BOOKSTORE_ASK(refund_order, order_view, order_actor, names::orders)
+BOOKSTORE_ASK(ship_order, order_view, order_actor, names::orders)
+BOOKSTORE_ASK(review_order, order_view, order_actor, names::orders)
+BOOKSTORE_ASK(list_orders, order_page, checkout_actor, names::checkout)
+BOOKSTORE_ASK(provider_event, payment_view, payment_actor, names::payments)
+
 #undef BOOKSTORE_ASK
+
+void caf_backend::ask(set_provider_fault msg, callback<bool> cb) {
+  impl_->call<provider_actor, bool>(names::provider, std::move(msg), unix_ms_now() + 5000,
+                                    std::move(cb));
+}
 
 void caf_backend::tell(audit_entry entry) {
   if (auto target = impl_->sys.registry().get<accounts_actor>(names::accounts))

@@ -46,6 +46,15 @@ public:
   void ask(set_cart_item msg, callback<cart_contents> cb) override;
   void ask(remove_cart_item msg, callback<cart_contents> cb) override;
   void ask(clear_cart msg, callback<cart_contents> cb) override;
+  void ask(place_order msg, callback<order_view> cb) override;
+  void ask(get_order msg, callback<order_view> cb) override;
+  void ask(cancel_order msg, callback<order_view> cb) override;
+  void ask(refund_order msg, callback<order_view> cb) override;
+  void ask(ship_order msg, callback<order_view> cb) override;
+  void ask(review_order msg, callback<order_view> cb) override;
+  void ask(list_orders msg, callback<order_page> cb) override;
+  void ask(provider_event msg, callback<payment_view> cb) override;
+  void ask(set_provider_fault msg, callback<bool> cb) override;
   void tell(audit_entry entry) override;
 
 private:

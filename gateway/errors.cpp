@@ -69,6 +69,10 @@ response from_error(const error_info& err, std::string_view rid) {
                             {{"field", "email"}});
     case errc::forbidden:
       return error_response(403, "forbidden", msg("not allowed"), rid);
+    case errc::idempotency_conflict:
+      return error_response(409, "idempotency_conflict",
+                            msg("this Idempotency-Key was used with another request"), rid,
+                            {{"field", "Idempotency-Key"}});
     case errc::version_conflict:
     case errc::storage_unavailable:
     case errc::unavailable:
@@ -79,6 +83,7 @@ response from_error(const error_info& err, std::string_view rid) {
                             "complete",
                             rid);
     case errc::none:
+    case errc::not_settled:
     case errc::internal:
       break;
   }

@@ -33,6 +33,9 @@ struct request {
   std::string peer_ip;       ///< the socket's peer
   std::string authorization; ///< the Authorization header, as sent
   std::string forwarded_for; ///< the X-Forwarded-For header, as sent
+  bool has_idempotency_key = false;
+  std::string idempotency_key;  ///< the Idempotency-Key header, as sent
+  std::string stripe_signature; ///< the Stripe-Signature header, as sent (webhooks)
   // Filled by the API before the route runs:
   std::string client_ip; ///< peer, or X-Forwarded-For's last hop when the peer is a trusted proxy
   caller who;            ///< the authenticated caller of a route that needs one

@@ -56,12 +56,15 @@ std::string media_type(std::string_view content_type) {
   return out;
 }
 
-api::api(backend& be, auth::gate& gate) : be_(be), gate_(gate), log_(log::get("gateway")) {
+api::api(backend& be, auth::gate& gate, api_settings settings)
+  : be_(be), gate_(gate), log_(log::get("gateway")) {
   add_operation_routes(router_, be);
   add_book_routes(router_, be);
   add_auth_routes(router_, be, gate);
   add_me_routes(router_, be, gate);
   add_cart_routes(router_, be);
+  add_order_routes(router_, be);
+  add_payment_routes(router_, be, settings.webhook_secret, settings.faults_enabled);
 }
 
 namespace {
@@ -95,10 +98,26 @@ std::optional<response> api::authorize(request& req, const route& r) {
       revoked.inc();
       return unauthenticated("the session was ended", req.request_id);
   }
+  // "admin|operator": any of them.
   auto& roles = req.who.roles;
-  if (r.doc.role != "customer" && std::find(roles.begin(), roles.end(), r.doc.role) == roles.end()) {
+  auto has_role = [&] {
+    size_t start = 0;
+    for (;;) {
+      auto bar = r.doc.role.find('|', start);
+      auto one = r.doc.role.substr(start, bar == std::string::npos ? bar : bar - start);
+      if (std::find(roles.begin(), roles.end(), one) != roles.end())
+        return true;
+      if (bar == std::string::npos)
+        return false;
+      start = bar + 1;
+    }
+  };
+  if (r.doc.role != "customer" && !has_role()) {
     forbidden.inc();
-    return error_response(403, "forbidden", "this needs the " + r.doc.role + " role",
+    auto needed = r.doc.role;
+    for (auto bar = needed.find('|'); bar != std::string::npos; bar = needed.find('|'))
+      needed.replace(bar, 1, " or ");
+    return error_response(403, "forbidden", "this needs the " + needed + " role",
                           req.request_id);
   }
   return std::nullopt;

@@ -15,9 +15,15 @@
 
 namespace bookstore::http {
 
+/// What routes need from the configuration.
+struct api_settings {
+  std::string webhook_secret; ///< key of Stripe-Signature on payment webhooks ("" = refuse all)
+  bool faults_enabled = false; ///< serve POST /v1/admin/faults
+};
+
 class api {
 public:
-  api(backend& be, auth::gate& gate);
+  api(backend& be, auth::gate& gate, api_settings settings = {});
 
   /// Handles one request (request_id and deadline already set); `done` gets the answer once,
   /// possibly from another thread.

@@ -197,6 +197,12 @@ private:
         req.forwarded_for += ", ";
       req.forwarded_for.append(v.data(), v.size());
     }
+    if (auto it = msg.find("Idempotency-Key"); it != msg.end()) {
+      req.has_idempotency_key = true;
+      req.idempotency_key = std::string{it->value().data(), it->value().size()};
+    }
+    if (auto it = msg.find("Stripe-Signature"); it != msg.end())
+      req.stripe_signature = std::string{it->value().data(), it->value().size()};
     req.deadline_ms = unix_ms_now() + cfg_.request_timeout.count();
     version_ = msg.version();
     keep_alive_ = msg.keep_alive();

@@ -108,6 +108,77 @@ std::string cart_json(const std::vector<priced_line>& lines) {
   return w.take();
 }
 
+namespace {
+
+void write_money(json_writer& w, const money& m) {
+  w.begin_object().key("amount").value(m.amount).key("currency").value(m.currency).end_object();
+}
+
+} // namespace
+
+void write_order(json_writer& w, const order_view& o) {
+  w.begin_object();
+  w.key("id").value(o.id);
+  w.key("user_id").value(o.user_id);
+  w.key("status").value(o.status);
+  w.key("items").begin_array();
+  for (auto& l : o.items) {
+    w.begin_object().key("book_id").value(l.book_id).key("title").value(l.title);
+    w.key("quantity").value(l.quantity).key("unit_price");
+    write_money(w, l.unit_price);
+    w.end_object();
+  }
+  w.end_array();
+  w.key("total");
+  write_money(w, o.total);
+  auto& a = o.address;
+  w.key("shipping_address").begin_object().key("name").value(a.name).key("line1").value(a.line1);
+  w.key("line2");
+  if (a.line2.empty())
+    w.null();
+  else
+    w.value(a.line2);
+  w.key("city").value(a.city).key("postal_code").value(a.postal_code);
+  w.key("country").value(a.country).end_object();
+  w.key("payment").begin_object().key("id").value(o.payment_id);
+  w.key("status").value(o.payment_status);
+  if (!o.decline_code.empty())
+    w.key("decline_code").value(o.decline_code);
+  w.end_object();
+  w.key("shipment");
+  if (o.shipment_status.empty())
+    w.null();
+  else
+    w.begin_object().key("status").value(o.shipment_status).key("carrier").value(o.carrier)
+      .key("tracking_number").value(o.tracking_number).end_object();
+  w.key("status_history").begin_array();
+  for (auto& h : o.history)
+    w.begin_object().key("status").value(h.status).key("at").value(rfc3339(h.at)).end_object();
+  w.end_array();
+  w.key("created_at").value(rfc3339(o.created_at));
+  w.key("updated_at").value(rfc3339(o.updated_at));
+  w.end_object();
+}
+
+std::string order_json(const order_view& o) {
+  json_writer w;
+  write_order(w, o);
+  return w.take();
+}
+
+std::string order_page_json(const order_page& page) {
+  json_writer w;
+  w.begin_object().key("items").begin_array();
+  for (auto& o : page.items) write_order(w, o);
+  w.end_array().key("next_cursor");
+  if (page.next_cursor.empty())
+    w.null();
+  else
+    w.value(page.next_cursor);
+  w.end_object();
+  return w.take();
+}
+
 std::string export_json(const user_export& x,
                         const std::vector<std::pair<std::string, cart_contents>>& carts,
                         int64_t now_ms) {

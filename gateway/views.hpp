@@ -4,6 +4,7 @@
 
 #include "actors/protocol/accounts.hpp"
 #include "actors/protocol/catalog.hpp"
+#include "actors/protocol/orders.hpp"
 #include "actors/protocol/session.hpp"
 #include "gateway/json_writer.hpp"
 
@@ -37,5 +38,12 @@ std::string cart_json(const std::vector<priced_line>& lines);
 std::string export_json(const user_export& x,
                         const std::vector<std::pair<std::string, cart_contents>>& carts,
                         int64_t now_ms);
+
+/// API.md's order: id, user_id, status, items, total, shipping_address, payment, shipment,
+/// status_history, created_at, updated_at.
+void write_order(json_writer& w, const order_view& o);
+std::string order_json(const order_view& o);
+/// {"items":[order…],"next_cursor"}
+std::string order_page_json(const order_page& page);
 
 } // namespace bookstore::http

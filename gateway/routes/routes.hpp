@@ -20,6 +20,12 @@ void add_me_routes(router& r, backend& be, auth::gate& gate);
 /// /v1/cart…
 void add_cart_routes(router& r, backend& be);
 
+/// /v1/orders…, /v1/admin/orders…
+void add_order_routes(router& r, backend& be);
+
+/// /v1/webhooks/payments, /v1/admin/faults (only when `faults_enabled`).
+void add_payment_routes(router& r, backend& be, std::string webhook_secret, bool faults_enabled);
+
 /// Tells the audit log that `req`'s caller did `action` on `subject`.
 void audit(backend& be, const request& req, std::string action, std::string subject,
            std::string detail_json = {});

@@ -131,7 +131,9 @@ class Node:
         self.settings.update(settings or {})
 
     def args(self):
-        own = [f"--{k}={v}" for k, v in self.settings.items() if v is not None]
+        # CAF takes a boolean option as a bare flag (`--faults.enabled`), not `=true`.
+        own = [f"--{k}" if v is True else f"--{k}={v}"
+               for k, v in self.settings.items() if v is not None and v is not False]
         return [os.path.join(env("BOOKSTORE_BIN"), "bookstore-node"),
                 "--gateway.port=0",
                 f"--gateway.port-file={self.dir}/port",
