@@ -181,12 +181,14 @@ std::string order_page_json(const order_page& page) {
 
 std::string export_json(const user_export& x,
                         const std::vector<std::pair<std::string, cart_contents>>& carts,
-                        int64_t now_ms) {
+                        const std::vector<order_view>& orders, int64_t now_ms) {
   json_writer w;
   w.begin_object();
   w.key("profile");
   write_user(w, x.profile);
-  w.key("orders").begin_array().end_array();
+  w.key("orders").begin_array();
+  for (auto& o : orders) write_order(w, o);
+  w.end_array();
   w.key("sessions").begin_array();
   for (auto& s : x.sessions) {
     w.begin_object().key("id").value(s.id).key("created_at").value(rfc3339(s.created_at));

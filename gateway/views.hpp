@@ -37,7 +37,7 @@ std::string cart_json(const std::vector<priced_line>& lines);
 /// `carts` has one for it (live sessions).
 std::string export_json(const user_export& x,
                         const std::vector<std::pair<std::string, cart_contents>>& carts,
-                        int64_t now_ms);
+                        const std::vector<order_view>& orders, int64_t now_ms);
 
 /// API.md's order: id, user_id, status, items, total, shipping_address, payment, shipment,
 /// status_history, created_at, updated_at.

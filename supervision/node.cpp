@@ -134,7 +134,8 @@ int run_node(node_config& cfg) {
   auto registered = [&sys] {
     for (auto name : {names::snapshots, names::books, names::health, names::inventory,
                       names::catalog, names::sessions, names::accounts, names::order_index,
-                      names::orders, names::payments, names::provider, names::checkout})
+                      names::orders, names::payments, names::provider, names::checkout,
+                    names::reconciler})
       if (!sys.registry().get(name))
         return false;
     return true;
@@ -202,7 +203,8 @@ int run_node(node_config& cfg) {
   // its last reference is gone, so the names must go before the system waits for its threads.
   for (auto name : {names::catalog, names::accounts, names::inventory, names::sessions,
                     names::snapshots, names::books, names::health, names::order_index,
-                    names::orders, names::payments, names::provider, names::checkout})
+                    names::orders, names::payments, names::provider, names::checkout,
+                    names::reconciler})
     sys.registry().erase(name);
   sys.await_all_actors_done();
   spdlog::default_logger()->flush();

@@ -7,6 +7,7 @@
 #include "actors/orders/order_region.hpp"
 #include "actors/payments/payment_provider.hpp"
 #include "actors/payments/payment_region.hpp"
+#include "actors/payments/reconciler.hpp"
 #include "actors/protocol/names.hpp"
 #include "actors/session/session_region.hpp"
 #include "persistence/postgres/book_store.hpp"
@@ -176,6 +177,17 @@ supervisor_spec node_tree(caf::actor_system& sys, const node_config& cfg) {
     {"checkout", names::checkout,
      [&cfg, system](caf::event_based_actor* parent) {
        return untyped(spawn_checkout(parent, checkout_settings_of(cfg, *system)));
+     }},
+    {"reconciler", names::reconciler,
+     [&cfg, system](caf::event_based_actor* parent) {
+       reconciler_settings s;
+       s.interval = ms(cfg.payments_reconcile_interval);
+       s.lookback = ms(cfg.payments_reconcile_lookback);
+       s.provider = service_ref<provider_actor>{*system, names::provider};
+       s.orders = service_ref<order_actor>{*system, names::orders};
+       s.payments = service_ref<payment_actor>{*system, names::payments};
+       s.audit = service_ref<accounts_actor>{*system, names::accounts};
+       return spawn_reconciler(parent, s);
      }},
   };
   auto sub = [&cfg](std::string label, std::vector<child_spec> kids) {

@@ -118,15 +118,21 @@ caf::expected<payment_view> payment_intent::handle(state_type& st, const get_pay
 
 caf::expected<payment_view> payment_intent::handle(state_type& st, const provider_event& msg,
                                                    entity::env& e, const settings&) {
-  if (st.status.empty() || (st.status == "canceled" && msg.kind != "refunded"))
-    return view(e.id, st); // not ours, or over
+  if (st.status.empty())
+    return view(e.id, st); // not ours
   if (std::find(st.events.begin(), st.events.end(), msg.event_id) != st.events.end())
     return view(e.id, st);
   auto before = st.status;
+  // The provider's word on money wins over what we assumed: a charge that went through after we
+  // gave up (canceled) is succeeded again, so that undoing it refunds it.
   if (msg.kind == "succeeded") {
     if (st.status == "requires_confirmation" || st.status == "processing"
-        || st.status == "requires_capture")
+        || st.status == "requires_capture" || st.status == "canceled")
       st.status = "succeeded";
+  } else if (msg.kind == "authorised") {
+    if (st.status == "requires_confirmation" || st.status == "processing"
+        || st.status == "canceled")
+      st.status = "requires_capture";
   } else if (msg.kind == "failed") {
     if (st.status == "requires_confirmation" || st.status == "processing") {
       st.status = "failed";

@@ -19,5 +19,6 @@ inline constexpr caf::atom_value payments = caf::atom("payments");
 inline constexpr caf::atom_value provider = caf::atom("provider");
 inline constexpr caf::atom_value checkout = caf::atom("checkout");
 inline constexpr caf::atom_value order_index = caf::atom("orderindex");
+inline constexpr caf::atom_value reconciler = caf::atom("reconciler");
 
 } // namespace bookstore::names

@@ -76,8 +76,10 @@ struct get_payment {
   std::string payment_id;
 };
 
-/// What the provider told us unasked (a webhook, the reconciler). `kind`: "succeeded", "failed",
-/// "refunded". Applied once per event id; an event older than the state changes nothing.
+/// What the provider told us unasked (a webhook, the reconciler). `kind`: "succeeded",
+/// "authorised", "failed", "refunded". Applied once per event id; an event older than the state
+/// changes nothing, except that money the provider took always counts (a locally canceled intent
+/// becomes succeeded, so cancelling it again refunds).
 struct provider_event {
   request_ctx ctx;
   std::string payment_id;

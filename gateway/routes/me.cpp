@@ -141,6 +141,21 @@ void get_picture(backend& be, const request& req, const params& ps, responder do
          });
 }
 
+/// Every order of the caller, page by page (newest first), then `then(orders)`.
+void collect_orders(backend& be, const request& r, std::string cursor,
+                    std::shared_ptr<std::vector<order_view>> acc,
+                    std::function<void(outcome<std::vector<order_view>>)> then) {
+  list_orders q{context_of(r), r.who.user_id, "", 100, std::move(cursor)};
+  be.ask(std::move(q), [&be, r, acc, then = std::move(then)](outcome<order_page> p) mutable {
+    if (!p)
+      return then(outcome<std::vector<order_view>>::fail(p.error));
+    for (auto& o : p.value->items) acc->push_back(std::move(o));
+    if (p.value->next_cursor.empty())
+      return then(outcome<std::vector<order_view>>::ok(std::move(*acc)));
+    collect_orders(be, r, p.value->next_cursor, acc, std::move(then));
+  });
+}
+
 void export_me(backend& be, const request& req, responder done) {
   with_session(be, req, std::move(done), [&be](const request& r, responder d) {
     be.ask(export_user{context_of(r), r.who.user_id, r.client_ip},
@@ -150,6 +165,7 @@ void export_me(backend& be, const request& req, responder done) {
              // The carts live in the session entities: ask each (ended ones have none).
              struct join {
                user_export data;
+               std::vector<order_view> orders;
                std::mutex mtx;
                std::vector<std::pair<std::string, cart_contents>> carts;
                size_t left = 0;
@@ -158,26 +174,32 @@ void export_me(backend& be, const request& req, responder done) {
              auto j = std::make_shared<join>();
              j->data = std::move(*o.value);
              j->done = std::move(d);
-             if (j->data.sessions.empty())
-               return j->done(json(200, export_json(j->data, {}, unix_ms_now())));
-             // The most recent sessions only: older ones expired long ago (and asking wakes
-             // each entity).
-             constexpr size_t max_carts = 100;
-             auto& all = j->data.sessions;
-             auto from = all.size() > max_carts ? all.size() - max_carts : 0;
-             std::vector<std::string> sids;
-             for (size_t i = from; i < all.size(); ++i) sids.push_back(all[i].id);
-             j->left = sids.size();
-             for (auto& sid : sids)
-               be.ask(get_cart{context_of(r), sid}, [j, sid](outcome<cart_contents> c) {
-                 std::unique_lock<std::mutex> lock{j->mtx};
-                 if (c)
-                   j->carts.emplace_back(sid, std::move(*c.value));
-                 if (--j->left != 0)
-                   return;
-                 lock.unlock();
-                 j->done(json(200, export_json(j->data, j->carts, unix_ms_now())));
-               });
+             collect_orders(be, r, "", std::make_shared<std::vector<order_view>>(),
+                            [&be, r, j](outcome<std::vector<order_view>> orders) {
+               if (!orders)
+                 return j->done(from_error(orders.error, r.request_id));
+               j->orders = std::move(*orders.value);
+               if (j->data.sessions.empty())
+                 return j->done(json(200, export_json(j->data, {}, j->orders, unix_ms_now())));
+               // The most recent sessions only: older ones expired long ago (and asking wakes
+               // each entity).
+               constexpr size_t max_carts = 100;
+               auto& all = j->data.sessions;
+               auto from = all.size() > max_carts ? all.size() - max_carts : 0;
+               std::vector<std::string> sids;
+               for (size_t i = from; i < all.size(); ++i) sids.push_back(all[i].id);
+               j->left = sids.size();
+               for (auto& sid : sids)
+                 be.ask(get_cart{context_of(r), sid}, [j, sid](outcome<cart_contents> c) {
+                   std::unique_lock<std::mutex> lock{j->mtx};
+                   if (c)
+                     j->carts.emplace_back(sid, std::move(*c.value));
+                   if (--j->left != 0)
+                     return;
+                   lock.unlock();
+                   j->done(json(200, export_json(j->data, j->carts, j->orders, unix_ms_now())));
+                 });
+             });
            });
   });
 }

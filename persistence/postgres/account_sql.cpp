@@ -65,6 +65,7 @@ constexpr const char* due_sql
 constexpr const char* purge_snapshots_sql
   = "DELETE FROM entity_snapshots WHERE entity_type = 'user_session'"
     " AND entity_id IN (SELECT id FROM user_sessions WHERE user_id = $1)";
+constexpr const char* purge_orders_sql = "UPDATE orders SET ip = NULL WHERE user_id = $1";
 constexpr const char* purge_audit_sql
   = "UPDATE audit_log SET"
     " actor_id = NULL, subject_id = NULL, ip = NULL, detail = '{}'::jsonb"
@@ -122,6 +123,7 @@ void prepare_account_statements(pqxx::connection& conn) {
   conn.prepare("user_due", due_sql);
   conn.prepare("purge_snapshots", purge_snapshots_sql);
   conn.prepare("purge_audit", purge_audit_sql);
+  conn.prepare("purge_orders", purge_orders_sql);
   conn.prepare("purge_user", purge_user_sql);
   conn.prepare("audit_insert", audit_insert_sql);
   conn.prepare("audit_rows", audit_rows_sql);
@@ -239,6 +241,7 @@ std::vector<std::string> due_for_purge(pqxx::connection& conn, int64_t now_ms, i
 void purge_user(pqxx::work& tx, const std::string& id) {
   tx.exec_prepared("purge_snapshots", id);
   tx.exec_prepared("purge_audit", id);
+  tx.exec_prepared("purge_orders", id);
   tx.exec_prepared("purge_user", id);
 }
 
