@@ -32,17 +32,27 @@ std::string book_json(const book_view& b) {
   return w.take();
 }
 
-std::string book_page_json(const book_page& page) {
+namespace {
+
+/// {"items":[…],"next_cursor": "…" | null}, each item written by `write`.
+template <class Items, class Write>
+std::string page_json(const Items& items, const std::string& next_cursor, Write write) {
   json_writer w;
   w.begin_object().key("items").begin_array();
-  for (auto& b : page.items) write_book(w, b);
+  for (auto& x : items) write(w, x);
   w.end_array().key("next_cursor");
-  if (page.next_cursor.empty())
+  if (next_cursor.empty())
     w.null();
   else
-    w.value(page.next_cursor);
+    w.value(next_cursor);
   w.end_object();
   return w.take();
+}
+
+} // namespace
+
+std::string book_page_json(const book_page& page) {
+  return page_json(page.items, page.next_cursor, write_book);
 }
 
 std::string stock_json(const stock_level& lvl) {
@@ -167,16 +177,7 @@ std::string order_json(const order_view& o) {
 }
 
 std::string order_page_json(const order_page& page) {
-  json_writer w;
-  w.begin_object().key("items").begin_array();
-  for (auto& o : page.items) write_order(w, o);
-  w.end_array().key("next_cursor");
-  if (page.next_cursor.empty())
-    w.null();
-  else
-    w.value(page.next_cursor);
-  w.end_object();
-  return w.take();
+  return page_json(page.items, page.next_cursor, write_order);
 }
 
 std::string export_json(const user_export& x,

@@ -74,6 +74,29 @@ std::shared_ptr<gather> gathering(size_t n, std::function<void(gather&)> done) {
   return g;
 }
 
+/// Sends `make(item)` to the inventory for every item of the order; each answer counts into `g`.
+template <class Make>
+void each_item(pointer self, const inventory_actor& inventory, const order_step& s,
+               const std::shared_ptr<gather>& g, Make make) {
+  for (auto& item : s.items)
+    self->request(inventory, self->state.cfg.step_timeout, make(item))
+      .then([g](stock_level&) { g->one_done(); },
+            [g](caf::error& err) {
+              g->failed(err);
+              g->one_done();
+            });
+}
+
+/// Holds every item of the order (again: a repeat extends the hold).
+void hold_items(pointer self, const inventory_actor& inventory, const order_step& s,
+                const std::shared_ptr<gather>& g) {
+  auto& cfg = self->state.cfg;
+  each_item(self, inventory, s, g, [&](const order_line& item) {
+    return reserve_stock{ctx_of(s, cfg.step_timeout), item.book_id, s.order_id, item.quantity,
+                         cfg.reservation_ttl_ms};
+  });
+}
+
 void reserve(pointer self, const order_step& s) {
   auto& cfg = self->state.cfg;
   auto inventory = cfg.inventory.get();
@@ -88,15 +111,7 @@ void reserve(pointer self, const order_step& s) {
     else
       report(self, s, "reserved", {}, g.flag);
   });
-  for (auto& item : s.items)
-    self->request(inventory, cfg.step_timeout,
-                  reserve_stock{ctx_of(s, cfg.step_timeout), item.book_id, s.order_id,
-                                item.quantity, cfg.reservation_ttl_ms})
-      .then([g](stock_level&) { g->one_done(); },
-            [g](caf::error& err) {
-              g->failed(err);
-              g->one_done();
-            });
+  hold_items(self, inventory, s, g);
   self->request(index, cfg.step_timeout,
                 index_order{s.order_id, s.user_id, s.status, s.total.amount, s.total.currency,
                             s.client_ip, s.created_at})
@@ -154,15 +169,7 @@ void pay(pointer self, const order_step& s) {
     else
       authorize(self, s);
   });
-  for (auto& item : s.items)
-    self->request(inventory, cfg.step_timeout,
-                  reserve_stock{ctx_of(s, cfg.step_timeout), item.book_id, s.order_id,
-                                item.quantity, cfg.reservation_ttl_ms})
-      .then([g](stock_level&) { g->one_done(); },
-            [g](caf::error& err) {
-              g->failed(err);
-              g->one_done();
-            });
+  hold_items(self, inventory, s, g);
 }
 
 void commit(pointer self, const order_step& s) {
@@ -250,15 +257,10 @@ void unwind(pointer self, const order_step& s) {
       report(self, s, "done");
   });
   if (stock)
-    for (auto& item : s.items)
-      self->request(inventory, cfg.step_timeout,
-                    return_stock{ctx_of(s, cfg.step_timeout), item.book_id, s.order_id,
-                                 item.quantity, s.stock_committed})
-        .then([g](stock_level&) { g->one_done(); },
-              [g](caf::error& err) {
-                g->failed(err);
-                g->one_done();
-              });
+    each_item(self, inventory, s, g, [&](const order_line& item) {
+      return return_stock{ctx_of(s, cfg.step_timeout), item.book_id, s.order_id, item.quantity,
+                          s.stock_committed};
+    });
   if (s.payment_started)
     self->request(payments, cfg.payment_wait,
                   cancel_payment{ctx_of(s, cfg.payment_wait), s.payment_id, s.attempt})
