@@ -126,6 +126,8 @@ void reserve(pointer self, const order_step& s) {
       });
 }
 
+void commit(pointer self, const order_step& s);
+
 void authorize(pointer self, const order_step& s) {
   auto& cfg = self->state.cfg;
   auto payments = cfg.payments.get();
@@ -136,8 +138,10 @@ void authorize(pointer self, const order_step& s) {
   self->request(payments, cfg.payment_wait, std::move(msg))
     .then(
       [self, s](payment_view& p) {
+        // Paid: the stock is sold in the same step (the order's next durable state is
+        // confirmed; a crash before it repeats both, each idempotent).
         if (p.status == "succeeded")
-          report(self, s, "paid");
+          commit(self, s);
         else if (p.status == "requires_capture")
           report(self, s, "authorised");
         else if (p.status == "failed")
@@ -181,7 +185,7 @@ void commit(pointer self, const order_step& s) {
     if (!g.short_book.empty()) {
       report(self, s, "short", g.short_book);
     } else if (!g.error.empty()) {
-      report(self, s, "failed", g.error);
+      report(self, s, s.step == "pay" ? "commit_failed" : "failed", g.error);
     } else {
       // Orders from the cart empty it; a session that ended meanwhile has no cart to empty.
       if (auto sessions = self->state.cfg.sessions.get(); sessions && !s.session_id.empty())
@@ -279,7 +283,9 @@ void unwind(pointer self, const order_step& s) {
 
 void on_step(pointer self, order_step& s) {
   auto& st = self->state;
-  if (!s.status.empty())
+  // The index learns statuses an order can rest in; it was written with "pending" by the reserve
+  // step, and "reserved" lasts milliseconds (this saves a non-HOT UPDATE per order).
+  if (!s.status.empty() && s.status != "pending" && s.status != "reserved")
     if (auto index = st.cfg.index.get())
       self->send(index, order_status_changed{s.order_id, s.status, unix_ms_now()});
   if (s.step.empty())

@@ -260,9 +260,20 @@ caf::expected<order_view> order::handle(state_type& st, const order_event& msg, 
       failed();
     }
   } else if (st.step == "pay") {
-    if (k == "paid") {
+    if (k == "committed") {
+      // Paid and the stock sold, in one step.
+      st.payment_status = "succeeded";
+      st.stock_committed = true;
+      st.payment_token.clear();
+      set_status(st, "confirmed", e);
+      set_answer(st, "confirmed", e);
+      begin(st, "done", e, cfg);
+    } else if (k == "paid") {
       st.payment_status = "succeeded";
       begin(st, "commit", e, cfg);
+    } else if (k == "commit_failed") {
+      st.payment_status = "succeeded";
+      failed(); // paid: the next attempt finds the payment done and sells the stock again
     } else if (k == "authorised") {
       st.payment_status = "requires_capture";
       set_status(st, "manual_review", e);

@@ -131,7 +131,9 @@ struct review_order {
 
 /// The outcome of one saga step, from the checkout service. `kind` by step:
 /// reserve: "reserved" (flag: the order's IP is known for the user), "short" (detail: book id);
-/// pay: "paid", "authorised", "declined" (detail: decline code); commit: "committed", "short";
+/// pay: "committed" (paid, and the stock sold in the same step), "paid" (paid only),
+/// "commit_failed" (paid, the stock not sold yet), "authorised", "declined" (detail: decline
+/// code), "short"; commit: "committed", "short";
 /// capture: "captured"; release, cancel, refund: "done"; any step: "failed" (detail: why).
 struct order_event {
   request_ctx ctx;
