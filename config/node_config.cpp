@@ -82,7 +82,9 @@ node_config::node_config() {
     .add(payments_stripe_threads, "stripe-threads", "concurrent calls to Stripe")
     .add(payments_webhook_secret, "webhook-secret", "key of Stripe-Signature on webhooks")
     .add(payments_reconcile_interval, "reconcile-interval", "how often the reconciler runs")
-    .add(payments_reconcile_lookback, "reconcile-lookback", "provider payments it looks at");
+    .add(payments_reconcile_lookback, "reconcile-lookback", "provider payments it looks at")
+    .add(payments_reconcile_grace, "reconcile-grace",
+         "payments younger than this are left to their checkout");
   opt_group{custom_options_, "faults"}.add(faults_enabled, "enabled",
                                            "allow POST /v1/admin/faults (drills and tests)");
   opt_group{custom_options_, "catalog"}.add(catalog_cache_size, "cache-size",

@@ -78,6 +78,7 @@ struct node_config : caf::actor_system_config {
   std::string payments_webhook_secret;
   caf::timespan payments_reconcile_interval = std::chrono::minutes(5);
   caf::timespan payments_reconcile_lookback = std::chrono::hours(24);
+  caf::timespan payments_reconcile_grace = std::chrono::minutes(10);
   // [faults]
   bool faults_enabled = false;
   // [catalog]

@@ -183,6 +183,7 @@ supervisor_spec node_tree(caf::actor_system& sys, const node_config& cfg) {
        reconciler_settings s;
        s.interval = ms(cfg.payments_reconcile_interval);
        s.lookback = ms(cfg.payments_reconcile_lookback);
+       s.grace = ms(cfg.payments_reconcile_grace);
        s.provider = service_ref<provider_actor>{*system, names::provider};
        s.orders = service_ref<order_actor>{*system, names::orders};
        s.payments = service_ref<payment_actor>{*system, names::payments};

@@ -1,6 +1,7 @@
 #include "actors/payments/reconciler.hpp"
 
 #include "actors/common/log.hpp"
+#include "actors/common/metrics.hpp"
 #include "actors/common/time.hpp"
 #include "actors/protocol/errc.hpp"
 
@@ -118,9 +119,14 @@ void run(pointer self) {
     .then(
       [self](provider_payments& ps) {
         self->state.running = false;
+        metrics::global()
+          .get_counter("bookstore_reconciler_runs_total",
+                       "Reconciler runs that listed the provider's payments")
+          .inc();
+        auto settled_before = unix_ms_now() - self->state.cfg.grace.count();
         for (auto& p : ps.items)
           if ((p.status == "succeeded" || p.status == "requires_capture")
-              && self->state.settled.count(p.payment_id) == 0)
+              && p.created_at <= settled_before && self->state.settled.count(p.payment_id) == 0)
             check(self, p);
       },
       [self](caf::error& err) {

@@ -37,7 +37,7 @@ constexpr const char* query_sql = R"(
 SELECT id, round(extract(epoch FROM created_at) * 1000)::bigint
 FROM orders
 WHERE ($1 = '' OR user_id = $1) AND ($2 = '' OR status = $2)
-  AND ($3 = 0 OR (created_at, id) < (to_timestamp($3 / 1000.0), $4))
+  AND ($3::bigint = 0 OR (created_at, id) < (to_timestamp($3::bigint / 1000.0), $4))
 ORDER BY created_at DESC, id DESC
 LIMIT $5)";
 
