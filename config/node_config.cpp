@@ -216,6 +216,10 @@ std::string node_config::check() const {
     return fail("checkout.step-timeout", "must be at least 100ms");
   if (checkout_payment_wait < std::chrono::milliseconds(10))
     return fail("checkout.payment-wait", "must be at least 10ms");
+  if (checkout_payment_wait >= gateway_request_timeout)
+    return fail("checkout.payment-wait",
+                "must be shorter than gateway.request-timeout (else a slow provider is a 504, "
+                "not a 202 payment_pending)");
   if (checkout_retry_base < std::chrono::milliseconds(1) || checkout_retry_max < checkout_retry_base)
     return fail("checkout.retry-max", "must be at least checkout.retry-base (>= 1ms)");
   if (payments_reconcile_interval < std::chrono::milliseconds(100))

@@ -43,6 +43,7 @@ accounts_settings accounts_settings_of(const node_config& cfg, caf::actor_system
   s.bootstrap_email = cfg.auth_bootstrap_admin_email;
   s.bootstrap_password = cfg.auth_bootstrap_admin_password;
   s.sessions = service_ref<session_actor>{sys, names::sessions};
+  s.orders = service_ref<order_actor>{sys, names::orders};
   s.session_timeout = cfg.gateway_request_timeout;
   return s;
 }
@@ -68,6 +69,7 @@ checkout_settings checkout_settings_of(const node_config& cfg, caf::actor_system
   s.inventory = service_ref<inventory_actor>{sys, names::inventory};
   s.payments = service_ref<payment_actor>{sys, names::payments};
   s.sessions = service_ref<session_actor>{sys, names::sessions};
+  s.orders = service_ref<order_actor>{sys, names::orders};
   s.index = service_ref<order_index_actor>{sys, names::order_index};
   s.step_timeout = ms(cfg.checkout_step_timeout);
   s.payment_wait = ms(cfg.checkout_payment_wait);

@@ -109,6 +109,24 @@ caf::result<avatar> do_get_avatar(worker_pointer self, get_avatar& req) {
   return avatar{u->avatar_type, std::move(*bytes)};
 }
 
+namespace {
+
+/// Erases the account `id` (its orders are anonymised by then).
+void erase_account(worker_pointer self, const std::string& id) {
+  avatar_files::erase(self->state.cfg.avatar_dir, id);
+  auto r = guarded<bool>(self, "-", "purge", [&](pqxx::connection& c) {
+    pqxx::work tx{c};
+    pg::purge_user(tx, id);
+    pg::append_audit(tx, audit_entry{"", "user.purged", "", "", "", ""});
+    tx.commit();
+    return true;
+  });
+  if (r)
+    log::info(*self->state.log, "-", "purged a deleted account");
+}
+
+} // namespace
+
 void do_purge(worker_pointer self) {
   auto& cfg = self->state.cfg;
   auto due = guarded<std::vector<std::string>>(self, "-", "find purges", [&](pqxx::connection& c) {
@@ -117,16 +135,35 @@ void do_purge(worker_pointer self) {
   if (!due)
     return;
   for (auto& id : *due) {
-    avatar_files::erase(cfg.avatar_dir, id);
-    auto r = guarded<bool>(self, "-", "purge", [&](pqxx::connection& c) {
-      pqxx::work tx{c};
-      pg::purge_user(tx, id);
-      pg::append_audit(tx, audit_entry{"", "user.purged", "", "", "", ""});
-      tx.commit();
-      return true;
+    auto orders = guarded<std::vector<std::string>>(self, "-", "find orders", [&](pqxx::connection& c) {
+      return pg::user_order_ids(c, id);
     });
-    if (r)
-      log::info(*self->state.log, "-", "purged a deleted account");
+    if (!orders)
+      continue;
+    auto region = cfg.orders.get();
+    if (orders->empty() || !region) {
+      if (orders->empty())
+        erase_account(self, id);
+      continue; // orders but no region (restarting): the next run tries again
+    }
+    // The account goes once every order has forgotten its owner; a failure leaves it for the
+    // next run (anonymising is repeat-safe).
+    auto left = std::make_shared<size_t>(orders->size());
+    auto failed = std::make_shared<bool>(false);
+    for (auto& order_id : *orders)
+      self->request(region, std::chrono::seconds(30),
+                    anonymise_order{request_ctx{"purge", 0, ""}, order_id})
+        .then(
+          [self, id, left, failed](order_view&) {
+            if (--*left == 0 && !*failed)
+              erase_account(self, id);
+          },
+          [self, left, failed](caf::error& err) {
+            *failed = true;
+            --*left;
+            log::warn(*self->state.log, "-", "anonymising an order before a purge failed: {}",
+                      to_string(err));
+          });
   }
 }
 

@@ -7,6 +7,7 @@
 
 #include "actors/common/service_ref.hpp"
 #include "actors/protocol/accounts.hpp"
+#include "actors/protocol/orders.hpp"
 #include "actors/protocol/session.hpp"
 
 #include <caf/fwd.hpp>
@@ -30,6 +31,8 @@ struct accounts_settings {
   std::string bootstrap_email; ///< empty = no bootstrap admin
   std::string bootstrap_password;
   service_ref<session_actor> sessions;
+  /// Orders of a purged account are anonymised through it (may be empty: then they are not).
+  service_ref<order_actor> orders;
   caf::timespan session_timeout = std::chrono::seconds(5);
   bool detached = true; ///< workers on their own threads (tests run them on the test scheduler)
   std::function<int64_t()> clock; ///< Unix ms; empty = the wall clock

@@ -87,6 +87,9 @@ caf::expected<stock_level> inventory_item::handle(state_type& st, const reserve_
   auto ttl = msg.ttl_ms > 0 ? msg.ttl_ms : cfg.default_ttl_ms;
   if (st.committed.count(msg.order_id) != 0)
     return level(msg.book_id, st); // already sold to this order: repeating is harmless
+  if (st.returned.count(msg.order_id) != 0)
+    return make_error(errc::invalid_state, msg.order_id,
+                      "the order gave its stock back; it cannot hold it again");
   if (auto it = st.reservations.find(msg.order_id); it != st.reservations.end()) {
     if (it->second.quantity != msg.quantity)
       return make_error(errc::invalid_state, msg.order_id,
@@ -110,6 +113,9 @@ caf::expected<stock_level> inventory_item::handle(state_type& st, const commit_r
   expire(st, e);
   if (st.committed.count(msg.order_id) != 0)
     return level(msg.book_id, st);
+  if (st.returned.count(msg.order_id) != 0)
+    return make_error(errc::invalid_state, msg.order_id,
+                      "the order gave its stock back; it cannot buy it any more");
   auto it = st.reservations.find(msg.order_id);
   if (it == st.reservations.end())
     return make_error(errc::not_found, msg.order_id, "the order holds no reservation here");
@@ -137,16 +143,15 @@ caf::expected<stock_level> inventory_item::handle(state_type& st, const return_s
     return make_error(errc::invalid_request, "quantity", "quantity is out of range");
   if (st.returned.count(msg.order_id) != 0)
     return level(msg.book_id, st);
-  if (st.reservations.erase(msg.order_id) != 0) {
-    e.changed = true;
-    return level(msg.book_id, st);
-  }
-  if (msg.sold || st.committed.count(msg.order_id) != 0) {
+  // Whatever the order held or bought here comes back, and the order is remembered as done with
+  // this item: a late step of it (a hold extended, a sale after a slow payment) is refused.
+  if (st.reservations.erase(msg.order_id) == 0
+      && (msg.sold || st.committed.count(msg.order_id) != 0)) {
     st.on_hand = std::min(max_quantity, st.on_hand + msg.quantity);
     st.committed.erase(msg.order_id);
-    st.returned.emplace(msg.order_id, e.now_ms + cfg.return_memory_ms);
-    e.changed = true;
   }
+  st.returned.emplace(msg.order_id, e.now_ms + cfg.return_memory_ms);
+  e.changed = true;
   return level(msg.book_id, st);
 }
 

@@ -36,8 +36,9 @@ struct inventory_item {
     /// How long a committed order is remembered (so a repeated commit is recognised). Kept short:
     /// a best-seller's snapshot holds one entry per sale in this window.
     int64_t commit_memory_ms = 10 * 60 * 1000;
-    /// How long a return is remembered (returns are rare; a repeat must never add twice).
-    int64_t return_memory_ms = 30LL * 24 * 3600 * 1000;
+    /// How long a return is remembered: a repeat must never add twice, and a late step of the
+    /// order must find it. Every undone order leaves one entry here for this long.
+    int64_t return_memory_ms = 24LL * 3600 * 1000;
     /// Told every durable stock level (the catalog's view of `available`); may be empty.
     service_ref<stock_watch_actor> watcher;
   };

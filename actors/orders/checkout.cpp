@@ -231,18 +231,32 @@ void commit(pointer self, const order_step& s) {
 void capture(pointer self, const order_step& s) {
   auto& cfg = self->state.cfg;
   auto payments = cfg.payments.get();
-  if (!payments)
-    return report(self, s, "failed", "payments restarting");
-  self->request(payments, cfg.payment_wait,
-                capture_payment{ctx_of(s, cfg.payment_wait), s.payment_id, s.attempt})
-    .then(
-      [self, s](payment_view& p) {
-        if (p.status == "succeeded")
-          report(self, s, "captured");
-        else
-          report(self, s, "failed", "payment is " + p.status);
-      },
-      [self, s](caf::error& err) { report(self, s, "failed", describe(err).message); });
+  auto inventory = cfg.inventory.get();
+  if (!payments || !inventory)
+    return report(self, s, "failed", "payments or inventory restarting");
+  // A review may take longer than a hold lasts: take the stock again before taking the money,
+  // so that an order whose books sold out meanwhile is voided, not charged and refunded.
+  auto g = gathering(s.items.size(), [self, s](gather& g) {
+    if (!g.short_book.empty())
+      return report(self, s, "short", g.short_book);
+    if (!g.error.empty())
+      return report(self, s, "failed", g.error);
+    auto& cfg = self->state.cfg;
+    auto payments = cfg.payments.get();
+    if (!payments)
+      return report(self, s, "failed", "payments restarting");
+    self->request(payments, cfg.payment_wait,
+                  capture_payment{ctx_of(s, cfg.payment_wait), s.payment_id, s.attempt})
+      .then(
+        [self, s](payment_view& p) {
+          if (p.status == "succeeded")
+            report(self, s, "captured");
+          else
+            report(self, s, "failed", "payment is " + p.status);
+        },
+        [self, s](caf::error& err) { report(self, s, "failed", describe(err).message); });
+  });
+  hold_items(self, inventory, s, g);
 }
 
 /// release, cancel, refund: undo the payment and the stock.
@@ -320,6 +334,8 @@ caf::result<order_page> list(pointer self, list_orders& q) {
       return make_error(errc::invalid_request, "cursor", "the cursor is not valid");
     try {
       query.before_ms = std::stoll(key->substr(0, colon));
+      if (query.before_ms <= 0 || query.before_ms > 32503680000000) // year 3000
+        throw std::out_of_range("cursor time");
     } catch (...) {
       return make_error(errc::invalid_request, "cursor", "the cursor is not valid");
     }

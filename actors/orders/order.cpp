@@ -237,6 +237,21 @@ caf::expected<order_view> order::handle(state_type& st, const review_order& msg,
   return make_error(errc::invalid_state, e.id, "the order is not waiting for a review");
 }
 
+caf::expected<order_view> order::handle(state_type& st, const anonymise_order&, entity::env& e,
+                                        const settings&) {
+  if (st.user_id.empty())
+    return no_such_order(e.id);
+  if (st.user_id == deleted_user)
+    return view(e.id, st);
+  st.user_id = deleted_user;
+  for (auto* f : {&st.name, &st.line1, &st.line2, &st.city, &st.postal_code, &st.client_ip,
+                  &st.session_id, &st.payment_token})
+    f->clear();
+  st.updated_at = e.now_ms;
+  e.changed = true;
+  return view(e.id, st);
+}
+
 caf::expected<order_view> order::handle(state_type& st, const order_event& msg, entity::env& e,
                                         const settings& cfg) {
   if (st.user_id.empty())
@@ -305,6 +320,11 @@ caf::expected<order_view> order::handle(state_type& st, const order_event& msg, 
     if (k == "captured") {
       st.payment_status = "succeeded";
       begin(st, "commit", e, cfg);
+    } else if (k == "short") {
+      // Approved, but its books sold out during the review: the authorisation is voided.
+      st.short_book = msg.detail;
+      set_status(st, "rejected", e);
+      begin(st, "release", e, cfg);
     } else {
       failed();
     }

@@ -27,6 +27,7 @@ struct order {
                                         entity::command<refund_order, order_view>,
                                         entity::command<ship_order, order_view>,
                                         entity::command<review_order, order_view>,
+                                        entity::command<anonymise_order, order_view>,
                                         entity::command<order_event, order_view>>;
 
   struct settings {
@@ -44,6 +45,8 @@ struct order {
   };
 
   static constexpr const char* entity_type = "order";
+  /// The owner of orders whose account was purged.
+  static constexpr const char* deleted_user = "usr_deleted";
   static constexpr int32_t schema_version = 1;
 
   template <class Msg>
@@ -62,6 +65,8 @@ struct order {
   static caf::expected<order_view> handle(state_type& st, const ship_order& msg, entity::env& e,
                                           const settings& cfg);
   static caf::expected<order_view> handle(state_type& st, const review_order& msg,
+                                          entity::env& e, const settings& cfg);
+  static caf::expected<order_view> handle(state_type& st, const anonymise_order& msg,
                                           entity::env& e, const settings& cfg);
   static caf::expected<order_view> handle(state_type& st, const order_event& msg,
                                           entity::env& e, const settings& cfg);

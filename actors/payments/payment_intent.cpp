@@ -26,8 +26,9 @@ caf::expected<payment_view> start(payment_state& st, const std::string& op, int6
   st.call += 1;
   st.call_started = e.now_ms;
   st.call_deadline = e.now_ms + cfg.call_cap_ms + 5000;
+  // Attempts count per operation: a refund's first attempt is not a confirmation's fifth.
+  st.last_op_attempt = st.last_op == op ? std::max(st.last_op_attempt, attempt) : attempt;
   st.last_op = op;
-  st.last_op_attempt = std::max(st.last_op_attempt, attempt);
   st.last_error.clear();
   st.updated_at = e.now_ms;
   e.changed = true;

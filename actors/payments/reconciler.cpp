@@ -36,8 +36,10 @@ bool settled(const std::string& status, const std::string& payment) {
   return status == "refunded"; // its own refund step is under way or done
 }
 
+/// Statuses from which the order still goes on to confirm (a review may be approved).
 bool in_checkout(const std::string& status) {
-  return status == "pending" || status == "reserved" || status == "payment_pending";
+  return status == "pending" || status == "reserved" || status == "payment_pending"
+         || status == "manual_review";
 }
 
 void audit(pointer self, const std::string& action, const provider_payment& p,

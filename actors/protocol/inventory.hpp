@@ -66,7 +66,8 @@ struct release_reservation {
 
 /// Undoes what `order_id` did here: drops its reservation, or, if its stock was sold (`sold`, or
 /// a commit this item still remembers), puts `quantity` back on hand. Safe to repeat: a return
-/// is remembered.
+/// is remembered, and from then on reserve_stock and commit_reservation of that order are
+/// errc::invalid_state (a late step of an undone order cannot take stock again).
 struct return_stock {
   request_ctx ctx;
   std::string book_id;

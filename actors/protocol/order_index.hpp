@@ -17,7 +17,8 @@
 namespace bookstore {
 
 /// Adds an order to the index (repeat-safe); answers whether an earlier order of the same user
-/// came from the same IP.
+/// from the same IP went through (confirmed, shipped, delivered or refunded): a declined or
+/// held order does not make an IP known.
 struct index_order {
   std::string order_id;
   std::string user_id;

@@ -129,12 +129,20 @@ struct review_order {
   bool approve = false;
 };
 
+/// The account of the order's owner was purged: its personal data goes (name, address but the
+/// country, IP, session); the order stays, owned by "usr_deleted", for the books. Repeat-safe.
+struct anonymise_order {
+  request_ctx ctx;
+  std::string order_id;
+};
+
 /// The outcome of one saga step, from the checkout service. `kind` by step:
 /// reserve: "reserved" (flag: the order's IP is known for the user), "short" (detail: book id);
 /// pay: "committed" (paid, and the stock sold in the same step), "paid" (paid only),
 /// "commit_failed" (paid, the stock not sold yet), "authorised", "declined" (detail: decline
 /// code), "short"; commit: "committed", "short";
-/// capture: "captured"; release, cancel, refund: "done"; any step: "failed" (detail: why).
+/// capture: "captured", "short" (the hold was taken again first); release, cancel, refund:
+/// "done"; any step: "failed" (detail: why).
 struct order_event {
   request_ctx ctx;
   std::string order_id;
@@ -235,6 +243,11 @@ typename Inspector::result_type inspect(Inspector& f, review_order& x) {
 }
 
 template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, anonymise_order& x) {
+  return f(caf::meta::type_name("anonymise_order"), x.ctx, x.order_id);
+}
+
+template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, order_event& x) {
   return f(caf::meta::type_name("order_event"), x.ctx, x.order_id, x.step, x.attempt, x.kind,
            x.detail, x.flag);
@@ -264,6 +277,7 @@ using order_actor = caf::typed_actor<caf::replies_to<place_order>::with<order_vi
                                      caf::replies_to<refund_order>::with<order_view>,
                                      caf::replies_to<ship_order>::with<order_view>,
                                      caf::replies_to<review_order>::with<order_view>,
+                                     caf::replies_to<anonymise_order>::with<order_view>,
                                      caf::replies_to<order_event>::with<order_view>,
                                      caf::reacts_to<wake_entity>>;
 

@@ -42,6 +42,7 @@ void register_types(caf::actor_system_config& cfg) {
     .add_message_type<refund_order>("refund_order")
     .add_message_type<ship_order>("ship_order")
     .add_message_type<review_order>("review_order")
+    .add_message_type<anonymise_order>("anonymise_order")
     .add_message_type<order_event>("order_event")
     .add_message_type<order_step>("order_step")
     .add_message_type<list_orders>("list_orders")

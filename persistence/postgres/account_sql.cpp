@@ -65,7 +65,9 @@ constexpr const char* due_sql
 constexpr const char* purge_snapshots_sql
   = "DELETE FROM entity_snapshots WHERE entity_type = 'user_session'"
     " AND entity_id IN (SELECT id FROM user_sessions WHERE user_id = $1)";
-constexpr const char* purge_orders_sql = "UPDATE orders SET ip = NULL WHERE user_id = $1";
+constexpr const char* purge_orders_sql
+  = "UPDATE orders SET ip = NULL, user_id = 'usr_deleted' WHERE user_id = $1";
+constexpr const char* user_orders_sql = "SELECT id FROM orders WHERE user_id = $1";
 constexpr const char* purge_audit_sql
   = "UPDATE audit_log SET"
     " actor_id = NULL, subject_id = NULL, ip = NULL, detail = '{}'::jsonb"
@@ -124,6 +126,7 @@ void prepare_account_statements(pqxx::connection& conn) {
   conn.prepare("purge_snapshots", purge_snapshots_sql);
   conn.prepare("purge_audit", purge_audit_sql);
   conn.prepare("purge_orders", purge_orders_sql);
+  conn.prepare("user_orders", user_orders_sql);
   conn.prepare("purge_user", purge_user_sql);
   conn.prepare("audit_insert", audit_insert_sql);
   conn.prepare("audit_rows", audit_rows_sql);
@@ -243,6 +246,14 @@ void purge_user(pqxx::work& tx, const std::string& id) {
   tx.exec_prepared("purge_audit", id);
   tx.exec_prepared("purge_orders", id);
   tx.exec_prepared("purge_user", id);
+}
+
+std::vector<std::string> user_order_ids(pqxx::connection& conn, const std::string& user_id) {
+  pqxx::read_transaction tx{conn};
+  std::vector<std::string> out;
+  for (const auto& row : tx.exec_prepared("user_orders", user_id))
+    out.push_back(row[0].as<std::string>());
+  return out;
 }
 
 void append_audit(pqxx::work& tx, const audit_entry& e) {

@@ -74,6 +74,9 @@ std::vector<std::string> due_for_purge(pqxx::connection& conn, int64_t now_ms, i
 /// Erases the user, the index and snapshots of its sessions, and anonymises its audit entries.
 void purge_user(pqxx::work& tx, const std::string& id);
 
+/// The orders of a user (from the order index), to anonymise before the purge.
+std::vector<std::string> user_order_ids(pqxx::connection& conn, const std::string& user_id);
+
 void append_audit(pqxx::work& tx, const audit_entry& e);
 
 /// Appends every entry with one statement, in order.

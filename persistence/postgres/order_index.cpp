@@ -25,7 +25,8 @@ ins AS (
          to_timestamp(created_ms / 1000.0)
   FROM input ON CONFLICT (id) DO NOTHING)
 SELECT i.id, EXISTS (SELECT 1 FROM orders o
-                     WHERE o.user_id = i.user_id AND o.ip = i.ip AND o.id <> i.id)
+                     WHERE o.user_id = i.user_id AND o.ip = i.ip AND o.id <> i.id
+                       AND o.status IN ('confirmed', 'shipped', 'delivered', 'refunded'))
 FROM input i)";
 
 constexpr const char* status_sql = R"(
@@ -78,6 +79,13 @@ void flush(pointer self) {
     auto known = pg::run(*st.conn, [&](pqxx::connection& c) {
       std::map<std::string, bool> out;
       pqxx::work tx{c};
+      if (!updates.empty()) {
+        std::vector<std::string> id, status;
+        std::vector<int64_t> at;
+        for (auto& [k, u] : updates) id.push_back(k), status.push_back(u.status), at.push_back(u.updated_at);
+        tx.exec_prepared("order_index_status", pg::array_literal(id), pg::array_literal(status),
+                         pg::array_literal(at));
+      }
       if (!inserts.empty()) {
         std::vector<std::string> id, user, status, currency, ip;
         std::vector<int64_t> total, created;
@@ -91,13 +99,6 @@ void flush(pointer self) {
                                      pg::array_literal(total), pg::array_literal(currency),
                                      pg::array_literal(ip), pg::array_literal(created));
         for (const auto& row : rows) out[row[0].as<std::string>()] = row[1].as<bool>();
-      }
-      if (!updates.empty()) {
-        std::vector<std::string> id, status;
-        std::vector<int64_t> at;
-        for (auto& [k, u] : updates) id.push_back(k), status.push_back(u.status), at.push_back(u.updated_at);
-        tx.exec_prepared("order_index_status", pg::array_literal(id), pg::array_literal(status),
-                         pg::array_literal(at));
       }
       tx.commit();
       return out;

@@ -1,8 +1,10 @@
 #pragma once
 
 // The order index store of this node: one detached actor with its own PostgreSQL connection.
-// Everything that queued while it wrote goes into its next transaction (inserts first, then the
-// newest status of each order), so index upkeep costs one commit per burst, not per order.
+// Everything that queued while it wrote goes into its next transaction (the newest status of each
+// order first, so an order confirmed a moment ago counts for the fraud rule of the next; then the
+// inserts), so index upkeep costs one commit per burst, not per order. An order's status updates
+// always come after its insert committed: the reserve step waits for it.
 
 #include "actors/protocol/order_index.hpp"
 

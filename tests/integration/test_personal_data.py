@@ -6,7 +6,7 @@ import re
 import unittest
 import uuid
 
-from harness import ApiAssertions, Database, Node, bearer, wait_until
+from harness import ApiAssertions, Database, Node, bearer, demo_book_ids, wait_until
 
 PASSWORD = "correct horse battery"
 RFC3339 = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?Z$")
@@ -184,6 +184,43 @@ class Purge(PersonalDataBase):
         self.assertEqual(r.status, 201, r)
         self.assertNotEqual(r.json()["id"], uid)
         self.assertEqual(self.node.login(email).status, 200)
+
+    def test_orders_outlive_the_purge_anonymised(self):
+        email, user, t = self.customer()
+        uid, token = user["id"], t["access_token"]
+        address = {"name": "Ada Lovelace", "line1": "12 St James's Square", "line2": "Flat 3",
+                   "city": "London", "postal_code": "SW1Y 4JH", "country": "GB"}
+        book = demo_book_ids(self.db, 1)[0]
+        r = self.node.post("/v1/orders", {"items": [{"book_id": book, "quantity": 1}],
+                                          "payment": {"token": "tok_visa"},
+                                          "shipping_address": address},
+                           headers={**bearer(token), "Idempotency-Key": uuid.uuid4().hex})
+        self.assertEqual(r.status, 201, r)
+        order = r.json()
+        r = self.node.get("/v1/me/export", headers=bearer(token))
+        self.assertEqual([o["id"] for o in r.json()["orders"]], [order["id"]])
+        self.assertEqual(r.json()["orders"][0]["shipping_address"]["name"], "Ada Lovelace")
+        self.assertEqual(self.node.delete("/v1/me", {"password": PASSWORD},
+                                          headers=bearer(token)).status, 202)
+
+        wait_until(lambda: self.db.sql(f"SELECT count(*) FROM users WHERE id = '{uid}'") == "0",
+                   30, "the purge of the deleted user")
+        self.node.use_admin()
+        r = self.node.get(f"/v1/orders/{order['id']}")
+        self.assertEqual(r.status, 200, r)
+        kept = r.json()
+        self.assertEqual(kept["user_id"], "usr_deleted")
+        self.assertEqual((kept["status"], kept["total"], kept["items"]),
+                         (order["status"], order["total"], order["items"]))
+        for field in ("name", "line1", "city", "postal_code"):
+            self.assertEqual(kept["shipping_address"][field], "", field)
+        self.assertIsNone(kept["shipping_address"]["line2"])
+        self.assertEqual(self.db.sql(f"SELECT user_id, coalesce(ip, '-') FROM orders "
+                                     f"WHERE id = '{order['id']}'"), "usr_deleted|-")
+        snapshot = self.db.sql("SELECT encode(state, 'escape') FROM entity_snapshots WHERE "
+                               f"entity_type = 'order' AND entity_id = '{order['id']}'")
+        for secret in ("Ada Lovelace", "St James", "SW1Y", uid):
+            self.assertNotIn(secret, snapshot)
 
 
 if __name__ == "__main__":
