@@ -28,6 +28,7 @@ struct gather {
   std::string short_book;
   std::string error;
   bool flag = false;
+  std::string payment_status; ///< as the payment ended (undo steps)
   std::function<void(gather&)> done;
 
   void one_done() {
@@ -272,7 +273,7 @@ void unwind(pointer self, const order_step& s) {
     if (!g.error.empty() || !g.short_book.empty())
       report(self, s, "failed", g.error.empty() ? "stock" : g.error);
     else
-      report(self, s, "done");
+      report(self, s, "done", g.payment_status);
   });
   if (stock)
     each_item(self, inventory, s, g, [&](const order_line& item) {
@@ -286,6 +287,7 @@ void unwind(pointer self, const order_step& s) {
         [g](payment_view& p) {
           if (p.status != "canceled" && p.status != "refunded" && p.status != "failed")
             g->error = "payment is " + p.status;
+          g->payment_status = p.status;
           g->one_done();
         },
         [g](caf::error& err) {

@@ -232,7 +232,9 @@ caf::expected<order_view> order::handle(state_type& st, const review_order& msg,
     return not_settled();
   if (msg.approve && st.status == "confirmed" && st.manual_capture)
     return view(e.id, st);
-  if (!msg.approve && st.status == "rejected" && st.manual_capture)
+  // Rejected (by an operator, or at approval because its books had sold out): both answer the
+  // order as it ended.
+  if (st.status == "rejected" && st.manual_capture)
     return st.step == "done" ? caf::expected<order_view>{view(e.id, st)} : not_settled();
   return make_error(errc::invalid_state, e.id, "the order is not waiting for a review");
 }
@@ -345,8 +347,11 @@ caf::expected<order_view> order::handle(state_type& st, const order_event& msg, 
     }
   } else if (st.step == "release" || st.step == "cancel" || st.step == "refund") {
     if (k == "done") {
+      // The payment as the undo left it (refunded, canceled, or failed when it was declined).
       if (st.payment_started)
-        st.payment_status = st.payment_status == "succeeded" ? "refunded" : "canceled";
+        st.payment_status = !msg.detail.empty() ? msg.detail
+                            : st.payment_status == "succeeded" ? "refunded"
+                                                               : "canceled";
       if (st.step == "release" && st.status == "rejected" && !st.short_book.empty())
         set_answer(st, "insufficient_stock", e);
       else if (st.step == "release" && st.status == "payment_failed")

@@ -142,7 +142,8 @@ struct anonymise_order {
 /// "commit_failed" (paid, the stock not sold yet), "authorised", "declined" (detail: decline
 /// code), "short"; commit: "committed", "short";
 /// capture: "captured", "short" (the hold was taken again first); release, cancel, refund:
-/// "done"; any step: "failed" (detail: why).
+/// "done" (detail: the payment's status as it ended, if there was one); any step: "failed"
+/// (detail: why).
 struct order_event {
   request_ctx ctx;
   std::string order_id;
