@@ -219,6 +219,7 @@ caf::expected<order_view> order::handle(state_type& st, const review_order& msg,
   if (st.user_id.empty())
     return no_such_order(e.id);
   if (st.status == "manual_review" && st.step == "await_review") {
+    st.review = msg.approve ? "approved" : "rejected";
     if (msg.approve) {
       begin(st, "capture", e, cfg);
     } else {
@@ -232,9 +233,9 @@ caf::expected<order_view> order::handle(state_type& st, const review_order& msg,
     return not_settled();
   if (msg.approve && st.status == "confirmed" && st.manual_capture)
     return view(e.id, st);
-  // Rejected (by an operator, or at approval because its books had sold out): both answer the
-  // order as it ended.
-  if (st.status == "rejected" && st.manual_capture)
+  // Repeats of the decision answer the order as it ended (an approval that found the books sold
+  // out ends rejected); the opposite decision is a conflict.
+  if (st.status == "rejected" && st.review == (msg.approve ? "approved" : "rejected"))
     return st.step == "done" ? caf::expected<order_view>{view(e.id, st)} : not_settled();
   return make_error(errc::invalid_state, e.id, "the order is not waiting for a review");
 }

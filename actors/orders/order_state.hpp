@@ -55,6 +55,7 @@ struct order_state {
   int64_t updated_at = 0;
   int64_t pending_since = 0;
   std::string answer;
+  std::string review; ///< the operator's decision: "", "approved", "rejected"
   std::string last_error;
   std::string request_id; ///< of the request that started the saga (logs of its steps)
   MSGPACK_DEFINE_MAP(user_id, body_hash, status, step, attempt, step_since, step_deadline, retry_at, items,
@@ -62,7 +63,7 @@ struct order_state {
                      payment_token, payment_status, decline_code, short_book, manual_capture,
                      payment_started, stock_committed, restock, client_ip, session_id, carrier,
                      tracking_number, shipment_status, history, created_at, updated_at,
-                     pending_since, answer, last_error, request_id)
+                     pending_since, answer, review, last_error, request_id)
 };
 
 } // namespace bookstore
