@@ -25,7 +25,7 @@ struct checkout_settings {
   service_ref<payment_actor> payments;
   service_ref<session_actor> sessions;
   service_ref<order_index_actor> index;
-  /// Each call of a step (inventory, index) must answer within this.
+  /// The deadline each call of a step carries (its order hands the step out again after 3x this).
   std::chrono::milliseconds step_timeout{10000};
   /// How long the payment step waits for the provider's outcome before the order is reported
   /// `payment_pending` (the call itself goes on, capped by the provider service).

@@ -149,7 +149,7 @@ void finish(pointer self, call_done& done) {
     log::warn(*st.log, r.ctx.request_id, "provider call {} for {} failed: {}", op, r.payment_id,
               r.error);
   if (auto payments = st.cfg.payments.get())
-    self->request(payments, std::chrono::seconds(30), std::move(r))
+    self->request(payments, caf::infinite, std::move(r))
       .then([](payment_view&) {}, [](caf::error&) {});
 }
 
@@ -172,7 +172,7 @@ void call(pointer self, provider_call& c) {
     auto r = error_result(c, "circuit open");
     r.ctx.request_id = c.request_id;
     if (auto payments = st.cfg.payments.get())
-      self->request(payments, std::chrono::seconds(30), std::move(r))
+      self->request(payments, caf::infinite, std::move(r))
         .then([](payment_view&) {}, [](caf::error&) {});
     return;
   }
