@@ -182,7 +182,7 @@ caf::expected<order_view> order::handle(state_type& st, const cancel_order& msg,
   return not_settled();
 }
 
-caf::expected<order_view> order::handle(state_type& st, const refund_order& msg, entity::env& e,
+caf::expected<order_view> order::handle(state_type& st, const refund_order&, entity::env& e,
                                         const settings& cfg) {
   if (st.user_id.empty())
     return no_such_order(e.id);
@@ -194,7 +194,6 @@ caf::expected<order_view> order::handle(state_type& st, const refund_order& msg,
   st.restock = st.status == "confirmed";
   set_status(st, "refunded", e);
   begin(st, "refund", e, cfg);
-  (void) msg;
   return not_settled();
 }
 
