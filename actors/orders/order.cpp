@@ -51,6 +51,23 @@ void set_answer(order_state& st, const char* answer, entity::env& e) {
   }
 }
 
+/// Paid and the stock sold: the order is confirmed and its saga done.
+void confirm(order_state& st, entity::env& e, const order::settings& cfg) {
+  st.stock_committed = true;
+  st.payment_token.clear();
+  set_status(st, "confirmed", e);
+  set_answer(st, "confirmed", e);
+  begin(st, "done", e, cfg);
+}
+
+/// `book` is short: the order is rejected and whatever it holds or paid is undone.
+void reject_for_stock(order_state& st, const std::string& book, entity::env& e,
+                      const order::settings& cfg) {
+  st.short_book = book;
+  set_status(st, "rejected", e);
+  begin(st, "release", e, cfg);
+}
+
 bool may_see(const order_state& st, const request_ctx& ctx, bool privileged) {
   return privileged || ctx.caller == st.user_id;
 }
@@ -270,9 +287,7 @@ caf::expected<order_view> order::handle(state_type& st, const order_event& msg, 
       st.payment_started = true;
       begin(st, "pay", e, cfg);
     } else if (k == "short") {
-      st.short_book = msg.detail;
-      set_status(st, "rejected", e);
-      begin(st, "release", e, cfg);
+      reject_for_stock(st, msg.detail, e, cfg);
     } else {
       failed();
     }
@@ -280,11 +295,7 @@ caf::expected<order_view> order::handle(state_type& st, const order_event& msg, 
     if (k == "committed") {
       // Paid and the stock sold, in one step.
       st.payment_status = "succeeded";
-      st.stock_committed = true;
-      st.payment_token.clear();
-      set_status(st, "confirmed", e);
-      set_answer(st, "confirmed", e);
-      begin(st, "done", e, cfg);
+      confirm(st, e, cfg);
     } else if (k == "paid") {
       st.payment_status = "succeeded";
       begin(st, "commit", e, cfg);
@@ -303,9 +314,7 @@ caf::expected<order_view> order::handle(state_type& st, const order_event& msg, 
       begin(st, "release", e, cfg);
     } else if (k == "short") {
       // A reservation ran out while the payment waited and the stock is gone.
-      st.short_book = msg.detail;
-      set_status(st, "rejected", e);
-      begin(st, "release", e, cfg);
+      reject_for_stock(st, msg.detail, e, cfg);
     } else if (st.pending_since != 0 && e.now_ms - st.pending_since >= cfg.pending_limit_ms) {
       st.decline_code = "provider_unavailable";
       set_status(st, "payment_failed", e);
@@ -324,24 +333,16 @@ caf::expected<order_view> order::handle(state_type& st, const order_event& msg, 
       begin(st, "commit", e, cfg);
     } else if (k == "short") {
       // Approved, but its books sold out during the review: the authorisation is voided.
-      st.short_book = msg.detail;
-      set_status(st, "rejected", e);
-      begin(st, "release", e, cfg);
+      reject_for_stock(st, msg.detail, e, cfg);
     } else {
       failed();
     }
   } else if (st.step == "commit") {
     if (k == "committed") {
-      st.stock_committed = true;
-      st.payment_token.clear();
-      set_status(st, "confirmed", e);
-      set_answer(st, "confirmed", e);
-      begin(st, "done", e, cfg);
+      confirm(st, e, cfg);
     } else if (k == "short") {
       // Paid, but the stock is gone (a reservation expired meanwhile): refund and reject.
-      st.short_book = msg.detail;
-      set_status(st, "rejected", e);
-      begin(st, "release", e, cfg);
+      reject_for_stock(st, msg.detail, e, cfg);
     } else {
       failed();
     }
