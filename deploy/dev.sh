@@ -13,7 +13,7 @@ VAR="$ROOT/var"
 BUILD="${BUILD_DIR:-$ROOT/build}"
 PACKAGES=(cmake ninja-build ccache g++ pkg-config libcaf-dev libboost-dev libpqxx-dev
   libhiredis-dev libmsgpack-cxx-dev libspdlog-dev libssl-dev nlohmann-json3-dev postgresql
-  redis-server python3 curl libjemalloc-dev libjwt-dev liboath-dev libcrypt-dev)
+  redis-server python3 curl libjemalloc-dev libjwt-dev liboath-dev libcrypt-dev libcurl4-openssl-dev)
 
 say() { printf 'dev.sh: %s\n' "$*" >&2; }
 die() { say "$*"; exit 1; }
