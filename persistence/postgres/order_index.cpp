@@ -34,6 +34,15 @@ UPDATE orders o SET status = u.status, updated_at = to_timestamp(u.ms / 1000.0)
 FROM unnest($1::text[], $2::text[], $3::bigint[]) AS u(id, status, ms)
 WHERE o.id = u.id AND o.updated_at <= to_timestamp(u.ms / 1000.0))";
 
+// Status changes and new orders of one burst as one statement (one round trip, one commit):
+// the update runs as a CTE over $8..$10 beside the insert of order_index_insert.
+const std::string both_sql = std::string(R"(
+WITH upd AS (
+  UPDATE orders o SET status = u.status, updated_at = to_timestamp(u.ms / 1000.0)
+  FROM unnest($8::text[], $9::text[], $10::bigint[]) AS u(id, status, ms)
+  WHERE o.id = u.id AND o.updated_at <= to_timestamp(u.ms / 1000.0)),)")
+  + std::string(insert_sql).substr(std::string(insert_sql).find("input AS"));
+
 constexpr const char* query_sql = R"(
 SELECT id, round(extract(epoch FROM created_at) * 1000)::bigint
 FROM orders
@@ -45,6 +54,7 @@ LIMIT $5)";
 void prepare(pqxx::connection& c) {
   c.prepare("order_index_insert", insert_sql);
   c.prepare("order_index_status", status_sql);
+  c.prepare("order_index_both", both_sql);
   c.prepare("order_index_query", query_sql);
 }
 
@@ -78,29 +88,34 @@ void flush(pointer self) {
   try {
     auto known = pg::run(*st.conn, [&](pqxx::connection& c) {
       std::map<std::string, bool> out;
-      pqxx::work tx{c};
-      if (!updates.empty()) {
-        std::vector<std::string> id, status;
-        std::vector<int64_t> at;
-        for (auto& [k, u] : updates) id.push_back(k), status.push_back(u.status), at.push_back(u.updated_at);
-        tx.exec_prepared("order_index_status", pg::array_literal(id), pg::array_literal(status),
-                         pg::array_literal(at));
+      // One statement, so no BEGIN/COMMIT round trips; it is atomic on its own.
+      pqxx::nontransaction tx{c};
+      std::vector<std::string> uid, ustatus;
+      std::vector<int64_t> uat;
+      for (auto& [k, u] : updates) uid.push_back(k), ustatus.push_back(u.status), uat.push_back(u.updated_at);
+      if (inserts.empty()) {
+        tx.exec_prepared("order_index_status", pg::array_literal(uid), pg::array_literal(ustatus),
+                         pg::array_literal(uat));
+        return out;
       }
-      if (!inserts.empty()) {
-        std::vector<std::string> id, user, status, currency, ip;
-        std::vector<int64_t> total, created;
-        for (auto& [x, rp] : inserts) {
-          id.push_back(x.order_id), user.push_back(x.user_id), status.push_back(x.status);
-          currency.push_back(x.currency), ip.push_back(x.ip);
-          total.push_back(x.total), created.push_back(x.created_at);
-        }
-        auto rows = tx.exec_prepared("order_index_insert", pg::array_literal(id),
-                                     pg::array_literal(user), pg::array_literal(status),
-                                     pg::array_literal(total), pg::array_literal(currency),
-                                     pg::array_literal(ip), pg::array_literal(created));
-        for (const auto& row : rows) out[row[0].as<std::string>()] = row[1].as<bool>();
+      std::vector<std::string> id, user, status, currency, ip;
+      std::vector<int64_t> total, created;
+      for (auto& [x, rp] : inserts) {
+        id.push_back(x.order_id), user.push_back(x.user_id), status.push_back(x.status);
+        currency.push_back(x.currency), ip.push_back(x.ip);
+        total.push_back(x.total), created.push_back(x.created_at);
       }
-      tx.commit();
+      auto rows = updates.empty()
+        ? tx.exec_prepared("order_index_insert", pg::array_literal(id), pg::array_literal(user),
+                           pg::array_literal(status), pg::array_literal(total),
+                           pg::array_literal(currency), pg::array_literal(ip),
+                           pg::array_literal(created))
+        : tx.exec_prepared("order_index_both", pg::array_literal(id), pg::array_literal(user),
+                           pg::array_literal(status), pg::array_literal(total),
+                           pg::array_literal(currency), pg::array_literal(ip),
+                           pg::array_literal(created), pg::array_literal(uid),
+                           pg::array_literal(ustatus), pg::array_literal(uat));
+      for (const auto& row : rows) out[row[0].as<std::string>()] = row[1].as<bool>();
       return out;
     });
     for (auto& [x, rp] : inserts) rp.deliver(known[x.order_id]);
@@ -137,7 +152,7 @@ index_actor::behavior_type index_impl(pointer self, std::string dsn) {
     [self](query_orders& q) -> caf::result<order_refs> {
       try {
         return pg::run(*self->state.conn, [&](pqxx::connection& c) {
-          pqxx::read_transaction tx{c};
+          pqxx::nontransaction tx{c};
           auto rows = tx.exec_prepared("order_index_query", q.user_id, q.status, q.before_ms,
                                        q.before_id, q.limit);
           order_refs out;

@@ -11,17 +11,28 @@ std::string with_connect_timeout(const std::string& dsn) {
 }
 
 std::string array_literal(const std::vector<std::string>& items) {
-  std::string out = "{";
+  size_t size = 2;
+  for (auto& item : items) size += item.size() + 3;
+  std::string out;
+  out.reserve(size);
+  out += '{';
   for (size_t i = 0; i < items.size(); ++i) {
     out += i ? ",\"" : "\"";
-    for (char ch : items[i]) {
-      if (ch == '"' || ch == '\\')
-        out += '\\';
-      out += ch;
+    // Copy runs between the characters that need a backslash (hex bytea has none).
+    const auto& item = items[i];
+    size_t from = 0;
+    for (size_t at = item.find_first_of("\"\\"); at != std::string::npos;
+         at = item.find_first_of("\"\\", from)) {
+      out.append(item, from, at - from);
+      out += '\\';
+      out += item[at];
+      from = at + 1;
     }
+    out.append(item, from, std::string::npos);
     out += '"';
   }
-  return out + "}";
+  out += '}';
+  return out;
 }
 
 std::vector<std::string> text_array(const pqxx::field& f) {
@@ -46,12 +57,13 @@ std::string array_literal(const std::vector<int64_t>& items) {
 
 std::string bytea_hex(const std::string& bytes) {
   static constexpr char hex[] = "0123456789abcdef";
-  std::string out;
-  out.reserve(2 + bytes.size() * 2);
-  out += "\\x";
+  std::string out(2 + bytes.size() * 2, '\0');
+  out[0] = '\\';
+  out[1] = 'x';
+  char* o = out.data() + 2;
   for (unsigned char c : bytes) {
-    out += hex[c >> 4];
-    out += hex[c & 15];
+    *o++ = hex[c >> 4];
+    *o++ = hex[c & 15];
   }
   return out;
 }

@@ -8,6 +8,8 @@
 
 #include <optional>
 
+#include <pqxx/pqxx>
+
 using namespace bookstore;
 
 namespace {
@@ -136,6 +138,26 @@ CAF_TEST(entities with work due are found by wake time) {
   auto found = ask<entity_ids>(find_due{"thing", 2000, 10});
   CAF_REQUIRE(found);
   CAF_CHECK_EQUAL(found->ids, (std::vector<std::string>{"due"}));
+}
+
+CAF_TEST(a write after its connection was cut goes out again on a new connection) {
+  CAF_REQUIRE(ask<save_result>(save_snapshots{{snap("a", 1, "v1")}}));
+  {
+    // PostgreSQL drops the writer's (and reader's) session, as on a restart or failover.
+    pqxx::connection admin{db.dsn()};
+    pqxx::nontransaction{admin}.exec(
+      "SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
+      " WHERE datname = current_database() AND pid <> pg_backend_pid()");
+  }
+  auto saved = ask<save_result>(save_snapshots{{snap("a", 2, "v2"), snap("b", 1, "new")}});
+  CAF_REQUIRE(saved);
+  CAF_CHECK_EQUAL(saved->committed, (std::vector<uint8_t>{save_committed, save_committed}));
+  auto got = ask<snapshot_batch>(load_snapshots{"thing", {"a", "b"}});
+  CAF_REQUIRE(got);
+  CAF_REQUIRE_EQUAL(got->items.size(), 2u);
+  CAF_CHECK_EQUAL(got->items[0].version, 2);
+  CAF_CHECK_EQUAL(got->items[0].state, "v2");
+  CAF_CHECK_EQUAL(got->items[1].state, "new");
 }
 
 CAF_TEST(an unreachable database fails each write and is not a crash) {
