@@ -15,6 +15,8 @@ cleanup() {
 trap cleanup EXIT
 
 bench_setup() { # starts PostgreSQL and Redis (deploy/dev.sh services) and builds
+  command -v wrk >/dev/null && command -v pgbench >/dev/null \
+    || DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk postgresql-contrib >/dev/null
   "$ROOT/deploy/dev.sh" services >/dev/null 2>&1
   cmake --build "${BUILD_DIR:-$ROOT/build}" >/dev/null
   PG_PORT=$(cat "$ROOT/var/pg.port")

@@ -20,7 +20,7 @@ SYNC=$(psql "$BENCH_DSN" -Atqc "SHOW synchronous_commit")
 start_node --gateway.threads="${GATEWAY_THREADS:-2}" --checkout.review-threshold=1000000000000 "$@"
 TOKEN=$(login_token "$ADMIN_EMAIL" "$ADMIN_PASSWORD")
 
-# Enough stock that no order of the run is refused for it.
+# Enough stock that no order of the run (nor of the next few) is refused for it.
 python3 - "$NODE_PORT" "$TOKEN" "$WORK/ids.txt" <<'PY'
 import http.client, json, sys
 port, token, ids = sys.argv[1], sys.argv[2], open(sys.argv[3]).read().split()
@@ -28,8 +28,8 @@ conn = http.client.HTTPConnection("127.0.0.1", int(port), timeout=60)
 for book in ids:
     conn.request("GET", f"/v1/books/{book}")
     available = json.loads(conn.getresponse().read())["available"]
-    if available < 1000:
-        conn.request("POST", f"/v1/books/{book}/stock", json.dumps({"delta": 1000 - available}),
+    if available < 5000:
+        conn.request("POST", f"/v1/books/{book}/stock", json.dumps({"delta": 100000 - available}),
                      {"Content-Type": "application/json", "Authorization": f"Bearer {token}"})
         r = conn.getresponse(); r.read()
         assert r.status == 200, r.status
