@@ -46,7 +46,7 @@ enum save_status : uint8_t {
   save_conflict = 0,  ///< another writer got there first: the entity must stop
   save_committed = 1, ///< durable
   save_failed = 2,    ///< not written (PostgreSQL failed before the commit)
-  save_in_doubt = 3,  ///< the connection broke during COMMIT: it may or may not be durable
+  save_in_doubt = 3,  ///< the connection broke while the save ran: it may or may not be durable
 };
 
 /// Per write of a save_snapshots, in order: a save_status.

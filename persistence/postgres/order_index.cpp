@@ -6,6 +6,7 @@
 #include <caf/all.hpp>
 
 #include <map>
+#include <string>
 
 namespace bookstore {
 
@@ -15,8 +16,9 @@ using flush_atom = caf::atom_constant<caf::atom("oiflush")>;
 
 using index_actor = order_index_actor::extend<caf::reacts_to<flush_atom>>;
 
-constexpr const char* insert_sql = R"(
-WITH input AS (
+// New orders, and whether each one's user has an order that went through from its IP.
+const std::string insert_body = R"(
+input AS (
   SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::bigint[], $5::text[], $6::text[],
                        $7::bigint[]) AS t(id, user_id, status, total, currency, ip, created_ms)),
 ins AS (
@@ -29,19 +31,20 @@ SELECT i.id, EXISTS (SELECT 1 FROM orders o
                        AND o.status IN ('confirmed', 'shipped', 'delivered', 'refunded'))
 FROM input i)";
 
+const std::string insert_sql = "WITH" + insert_body;
+
 constexpr const char* status_sql = R"(
 UPDATE orders o SET status = u.status, updated_at = to_timestamp(u.ms / 1000.0)
 FROM unnest($1::text[], $2::text[], $3::bigint[]) AS u(id, status, ms)
 WHERE o.id = u.id AND o.updated_at <= to_timestamp(u.ms / 1000.0))";
 
 // Status changes and new orders of one burst as one statement (one round trip, one commit):
-// the update runs as a CTE over $8..$10 beside the insert of order_index_insert.
-const std::string both_sql = std::string(R"(
+// the update of status_sql over $8..$10 runs as a CTE beside the insert.
+const std::string both_sql = R"(
 WITH upd AS (
   UPDATE orders o SET status = u.status, updated_at = to_timestamp(u.ms / 1000.0)
   FROM unnest($8::text[], $9::text[], $10::bigint[]) AS u(id, status, ms)
-  WHERE o.id = u.id AND o.updated_at <= to_timestamp(u.ms / 1000.0)),)")
-  + std::string(insert_sql).substr(std::string(insert_sql).find("input AS"));
+  WHERE o.id = u.id AND o.updated_at <= to_timestamp(u.ms / 1000.0)),)" + insert_body;
 
 constexpr const char* query_sql = R"(
 SELECT id, round(extract(epoch FROM created_at) * 1000)::bigint

@@ -62,28 +62,19 @@ std::vector<uint8_t> commit_rows(writer_state& st, const std::vector<const snaps
     auto started = std::chrono::steady_clock::now();
     try {
       // The save is one statement in its own transaction (one round trip), so a connection that
-      // breaks while it runs leaves it unknown whether it committed. It is sent once more on a
-      // new connection: a row that commits then was not written before (its version check
+      // breaks while it runs leaves it unknown whether it committed. pg::run sends it once more
+      // on a new connection: a row that commits then was not written before (its version check
       // passed); a row refused then may be the first attempt's, so it is in doubt, not a
-      // conflict.
-      std::vector<uint8_t> flags;
-      for (bool retried = false;;) {
-        try {
-          flags = pg::save_snapshot_rows(st.conn->get(), chunk);
-          if (retried)
-            for (auto& f : flags)
-              if (f != save_committed)
-                f = save_in_doubt;
-          break;
-        } catch (const pqxx::broken_connection&) {
-          st.conn->reset();
-          // Broken again, or no new connection: PostgreSQL is gone, the rows count as failed
-          // (503; the entities reload what is durable). Not a 2xx either way.
-          if (retried)
-            throw;
-          retried = true;
-        }
-      }
+      // conflict. Broken twice: pg::run fails and the rows count as failed (503).
+      int sent = 0;
+      auto flags = pg::run(*st.conn, [&](pqxx::connection& c) {
+        ++sent;
+        return pg::save_snapshot_rows(c, chunk);
+      });
+      if (sent > 1)
+        for (auto& f : flags)
+          if (f != save_committed)
+            f = save_in_doubt;
       std::copy(flags.begin(), flags.end(), status.begin() + static_cast<ptrdiff_t>(first));
     } catch (const std::exception& e) {
       log::warn(*st.log, "-", "snapshot commit failed: {}", e.what());
