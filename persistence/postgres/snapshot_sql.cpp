@@ -15,14 +15,16 @@ constexpr const char* load_sql
     " ORDER BY u.ord";
 
 // New rows need no check (version 1 over nothing); updates only apply over version - 1.
+// The states travel as one binary parameter ($4, sliced by $5 offsets and $6 lengths): no hex
+// text to build here nor to parse in PostgreSQL (that parse was a fifth of the writer's CPU).
 constexpr const char* save_sql
   = "INSERT INTO entity_snapshots AS t"
     " (entity_type, entity_id, version, state, schema_version, wake_at, updated_at)"
-    " SELECT u.entity_type, u.entity_id, u.version, u.state, u.schema_version,"
-    "        nullif(u.wake_at, 0), now()"
-    " FROM unnest($1::text[], $2::text[], $3::bigint[], $4::bytea[], $5::integer[],"
-    "             $6::bigint[]) AS u(entity_type, entity_id, version, state, schema_version,"
-    "                                wake_at)"
+    " SELECT u.entity_type, u.entity_id, u.version, substring($4::bytea FROM u.at FOR u.len),"
+    "        u.schema_version, nullif(u.wake_at, 0), now()"
+    " FROM unnest($1::text[], $2::text[], $3::bigint[], $5::integer[], $6::integer[],"
+    "             $7::integer[], $8::bigint[]) AS u(entity_type, entity_id, version, at, len,"
+    "                                               schema_version, wake_at)"
     " ON CONFLICT (entity_type, entity_id) DO UPDATE"
     "   SET version = EXCLUDED.version, state = EXCLUDED.state,"
     "       schema_version = EXCLUDED.schema_version, wake_at = EXCLUDED.wake_at,"
@@ -66,16 +68,22 @@ std::vector<snapshot> load_snapshot_rows(pqxx::connection& conn, const std::stri
 
 std::vector<uint8_t> save_snapshot_rows(pqxx::connection& conn,
                                         const std::vector<const snapshot*>& writes) {
-  std::vector<std::string> types, ids, states;
-  std::vector<int64_t> versions, schemas, wakes;
+  std::vector<std::string> types, ids;
+  std::vector<int64_t> versions, offsets, lengths, schemas, wakes;
   types.reserve(writes.size());
   ids.reserve(writes.size());
-  states.reserve(writes.size());
+  size_t bytes = 0;
+  for (auto* w : writes)
+    bytes += w->state.size();
+  std::string states;
+  states.reserve(bytes);
   for (auto* w : writes) {
     types.push_back(w->entity_type);
     ids.push_back(w->entity_id);
     versions.push_back(w->version);
-    states.push_back(bytea_hex(w->state));
+    offsets.push_back(static_cast<int64_t>(states.size()) + 1); // substring counts from 1
+    lengths.push_back(static_cast<int64_t>(w->state.size()));
+    states += w->state;
     schemas.push_back(w->schema_version);
     wakes.push_back(w->wake_at);
   }
@@ -83,7 +91,9 @@ std::vector<uint8_t> save_snapshot_rows(pqxx::connection& conn,
   // (BEGIN, the statement, COMMIT).
   pqxx::nontransaction tx{conn};
   auto rows = tx.exec_prepared("snap_save", array_literal(types), array_literal(ids),
-                               array_literal(versions), array_literal(states),
+                               array_literal(versions),
+                               pqxx::binarystring{states.data(), states.size()},
+                               array_literal(offsets), array_literal(lengths),
                                array_literal(schemas), array_literal(wakes));
   // Rows not returned lost their version check.
   std::unordered_map<std::string, size_t> index;
