@@ -22,12 +22,21 @@
 // (errc::timeout). That is how a caller waits for an outcome that other actors bring about
 // (an order's checkout), without the entity holding anything but its state.
 //
+// Unverified activations: a command the entity type says creates new entities (optional
+// `assume_new(msg)`, e.g. placing an order under a fresh key) activates an absent entity without
+// loading it first: it runs on the empty state, and the entity's first write (version 1) proves
+// it new. If the entity existed after all, that write loses its version check; then nothing of
+// the guess is kept: commands waiting on that write get errc::unavailable, parked ones run again
+// once the entity is loaded. A command that leaves an unverified entity unchanged proves
+// nothing: the guess is dropped and that command runs again after a load. Nothing is answered,
+// nor handed on (on_durable), from a state that was not loaded or written.
+//
 // Entity requirements (see actors/inventory/inventory_item.hpp):
 //   state_type (msgpack), settings, actor_type, commands (command_list<command<Msg, Reply>...>),
 //   entity_type, schema_version, id_of(msg), handle(state, msg, env, settings) -> expected<Reply>,
 //   wake_at(state) -> Unix ms or 0, on_wake(state, env, settings),
 //   on_durable(self, id, state, now, settings) (after a load and after each committed write),
-//   on_dropped(self, id, settings).
+//   on_dropped(self, id, settings); optional: assume_new(msg) -> bool.
 
 #include "actors/common/log.hpp"
 #include "actors/common/metrics.hpp"
@@ -48,7 +57,9 @@
 #include <memory>
 #include <queue>
 #include <string>
+#include <type_traits>
 #include <unordered_map>
+#include <utility>
 #include <vector>
 
 namespace bookstore::entity {
@@ -63,6 +74,18 @@ template <class Entity>
 using shard_actor = typename Entity::actor_type::template extend<
   caf::reacts_to<flush_atom>, caf::reacts_to<tick_atom, int64_t>, caf::reacts_to<sweep_atom>,
   caf::reacts_to<store_check_atom>>;
+
+namespace detail {
+
+template <class Entity, class Msg, class = void>
+struct has_assume_new : std::false_type {};
+
+template <class Entity, class Msg>
+struct has_assume_new<Entity, Msg,
+                      std::void_t<decltype(Entity::assume_new(std::declval<const Msg&>()))>>
+  : std::true_type {};
+
+} // namespace detail
 
 /// Stable across nodes and restarts (FNV-1a): the shard of an entity id.
 inline size_t shard_of(const std::string& id, size_t shards) {
@@ -107,6 +130,7 @@ struct shard_state {
     int64_t version = 0;
     int64_t last_used = 0;
     int64_t wake_at = 0;              ///< the deadline registered for this entity (0 = none)
+    bool unverified = false;          ///< activated without a load (see "Unverified activations")
     std::unique_ptr<busy_state> busy; ///< only while loading or writing
   };
 
@@ -154,14 +178,19 @@ struct shard_state {
     }
   }
 
-  /// The slot of `id`, activating it (a load is queued) if it is not in memory.
-  slot& acquire(const std::string& id) {
+  /// The slot of `id`, activating it if it is not in memory: a load is queued, unless the
+  /// caller assumes it new (`unverified`).
+  slot& acquire(const std::string& id, bool unverified = false) {
     auto [it, added] = slots.try_emplace(id);
     if (added) {
-      it->second.busy = std::make_unique<busy_state>();
-      to_load.push_back(id);
       active->add(1);
-      schedule_flush();
+      if (unverified) {
+        it->second.unverified = true;
+      } else {
+        it->second.busy = std::make_unique<busy_state>();
+        to_load.push_back(id);
+        schedule_flush();
+      }
     }
     it->second.last_used = now();
     return it->second;
@@ -185,6 +214,33 @@ struct shard_state {
       for (auto& w : busy->next_waiters) w(&err);
       for (auto& p : busy->parked) p.fail(err);
     }
+  }
+
+  /// An unverified entity turned out to exist: forgets the guess and loads it; parked commands
+  /// run again on the loaded state, the others are refused (they were answered from the guess).
+  void reactivate(const std::string& id) {
+    auto it = slots.find(id);
+    if (it == slots.end())
+      return;
+    Entity::on_dropped(self, id, es);
+    auto busy = std::move(it->second.busy);
+    slots.erase(it);
+    active->add(-1);
+    if (!busy)
+      return;
+    auto err = make_error(errc::unavailable, id, "the entity existed already; ask again");
+    for (auto& w : busy->in_flight_waiters) w(&err);
+    for (auto& w : busy->next_waiters) w(&err);
+    if (busy->parked.empty())
+      return;
+    auto& s = acquire(id);
+    for (auto& p : busy->parked)
+      s.busy->queued.emplace_back([p = std::move(p)](const caf::error* err) mutable {
+        if (err)
+          p.fail(*err);
+        else
+          p.rerun();
+      });
   }
 
   /// Drops `id` if it still waits for store call `call`.
@@ -266,6 +322,19 @@ struct shard_state {
       drop(id, err, &unknown);
       return;
     }
+    if (s.unverified && !e.changed && !(s.busy && (s.busy->dirty || s.busy->in_flight))) {
+      // Nothing to write, so nothing proves it new: load it after all and run this again.
+      slots.erase(it);
+      active->add(-1);
+      acquire(id).busy->queued.emplace_back(
+        [this, id, msg, rp](const caf::error* err) mutable {
+          if (err)
+            rp.deliver(*err);
+          else
+            run<Msg, Reply>(id, msg, rp);
+        });
+      return;
+    }
     if (!res && res.error().category() == caf::atom("bookstore")
         && res.error().code() == static_cast<uint8_t>(errc::not_settled)) {
       park<Msg, Reply>(id, s, e, msg, rp);
@@ -332,7 +401,10 @@ struct shard_state {
   caf::result<Reply> on_command(Msg& msg) {
     const std::string& id = Entity::id_of(msg);
     auto rp = self->template make_response_promise<Reply>();
-    auto& s = acquire(id);
+    bool unverified = false;
+    if constexpr (detail::has_assume_new<Entity, Msg>::value)
+      unverified = Entity::assume_new(msg);
+    auto& s = acquire(id, unverified);
     if (s.busy && s.busy->loading) {
       s.busy->queued.emplace_back([this, id, msg, rp](const caf::error* err) mutable {
         if (err)
@@ -579,6 +651,8 @@ struct shard_state {
       case save_committed:
         break;
       case save_conflict:
+        if (it->second.unverified)
+          return reactivate(id); // it was not new after all
         log::warn(*log, "-", "{} {} lost a version race; dropping this activation",
                   Entity::entity_type, id);
         drop(id, make_error(errc::version_conflict, id, "another activation wrote first"));
@@ -596,6 +670,7 @@ struct shard_state {
     auto& s = it->second;
     auto& b = *s.busy;
     s.version += 1;
+    s.unverified = false;
     b.in_flight = false;
     // What is durable now is the state as of this write; later changes wait for the next one.
     Entity::on_durable(self, id, b.written, now(), es);

@@ -54,6 +54,10 @@ struct order {
     return msg.order_id;
   }
 
+  /// A key is nearly always fresh: placing activates an absent order without loading it first
+  /// (its first write proves it new; see "Unverified activations" in entity_shard.hpp).
+  static bool assume_new(const place_order&) { return true; }
+
   static caf::expected<order_view> handle(state_type& st, const place_order& msg, entity::env& e,
                                           const settings& cfg);
   static caf::expected<order_view> handle(state_type& st, const get_order& msg, entity::env& e,

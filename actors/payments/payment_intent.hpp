@@ -41,6 +41,10 @@ struct payment_intent {
     return msg.payment_id;
   }
 
+  /// An order's first payment attempt nearly always finds no payment yet: it activates the
+  /// payment without loading it first (see "Unverified activations" in entity_shard.hpp).
+  static bool assume_new(const authorize_payment& msg) { return msg.attempt <= 1; }
+
   static caf::expected<payment_view> handle(state_type& st, const authorize_payment& msg,
                                             entity::env& e, const settings& cfg);
   static caf::expected<payment_view> handle(state_type& st, const capture_payment& msg,

@@ -946,6 +946,48 @@ CAF_TEST(a repeated place_order answers the same order and another body conflict
   CAF_CHECK_EQUAL(view(id).items.front().quantity, 1);
 }
 
+CAF_TEST(a new order and its payment are not looked up and a key used before a restart is) {
+  const std::string id = "ord_fresh0001";
+  auto msg = order_for(id, {line("bk_a", 1, 1500)});
+  auto loads = store_state().loaded_ids;
+  auto first = place(msg);
+  CAF_CHECK_EQUAL(first.status, "confirmed");
+  // Neither the order under its fresh key nor its first payment was read before being written.
+  CAF_CHECK_EQUAL(store_state().loaded_ids, loads);
+  CAF_CHECK_EQUAL(view(id).status, "confirmed");
+  // After a restart the key is not new: the first write says so, the stored order answers, and
+  // nothing is reserved or charged again; another body is still a conflict.
+  crash_node(true);
+  start_node();
+  auto writes = store_state().rows_written;
+  auto reserves = inv().calls["reserve:bk_a"];
+  auto& again = answered(send(msg));
+  CAF_REQUIRE(!again.err);
+  CAF_CHECK_EQUAL(again.order.status, "confirmed");
+  CAF_CHECK_EQUAL(again.order.created_at, first.created_at);
+  CAF_CHECK_EQUAL(count_status(again.order, "confirmed"), 1u);
+  CAF_CHECK_EQUAL(store_state().rows_written, writes);
+  CAF_CHECK_EQUAL(inv().calls["reserve:bk_a"], reserves);
+  CAF_CHECK_EQUAL(prov().charges[payment_of(id)], 1);
+  CAF_CHECK_EQUAL(on_hand("bk_a"), 9);
+  crash_node(true);
+  start_node();
+  auto other = msg;
+  other.body_hash = "hash-of-another-body";
+  CAF_CHECK_EQUAL(code_of(answered(send(other))), errc::idempotency_conflict);
+  CAF_CHECK_EQUAL(store_state().rows_written, writes);
+  // A repeat that would write nothing (here: unreadable as a new order) proves nothing new: it
+  // is looked up after all and answered as the stored order, not refused as a new one would be.
+  crash_node(true);
+  start_node();
+  auto empty = msg;
+  empty.items.clear();
+  auto& looked_up = answered(send(empty));
+  CAF_REQUIRE(!looked_up.err);
+  CAF_CHECK_EQUAL(looked_up.order.status, "confirmed");
+  CAF_CHECK_EQUAL(looked_up.order.created_at, first.created_at);
+}
+
 CAF_TEST(a crash after any transition resumes from the last durable status) {
   stock("bk_a", 100);
   stock("bk_b", 100);
