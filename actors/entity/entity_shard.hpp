@@ -216,8 +216,10 @@ struct shard_state {
     }
   }
 
-  /// An unverified entity turned out to exist: forgets the guess and loads it; parked commands
-  /// run again on the loaded state, the others are refused (they were answered from the guess).
+  /// An unverified entity turned out to exist (or its first write is in doubt): forgets the
+  /// guess and loads it; parked commands run again on the loaded state, the others are refused
+  /// (they were answered from the guess). The load happens even with nothing parked: what is
+  /// durable is handed on again (on_durable), e.g. a payment's provider call under way.
   void reactivate(const std::string& id) {
     auto it = slots.find(id);
     if (it == slots.end())
@@ -226,14 +228,14 @@ struct shard_state {
     auto busy = std::move(it->second.busy);
     slots.erase(it);
     active->add(-1);
+    log::info(*log, "-", "{} {} was not new after all; loading it", Entity::entity_type, id);
+    auto& s = acquire(id);
     if (!busy)
       return;
     auto err = make_error(errc::unavailable, id, "the entity existed already; ask again");
     for (auto& w : busy->in_flight_waiters) w(&err);
     for (auto& w : busy->next_waiters) w(&err);
-    if (busy->parked.empty())
-      return;
-    auto& s = acquire(id);
+    for (auto& q : busy->queued) s.busy->queued.push_back(std::move(q));
     for (auto& p : busy->parked)
       s.busy->queued.emplace_back([p = std::move(p)](const caf::error* err) mutable {
         if (err)
@@ -658,6 +660,8 @@ struct shard_state {
         drop(id, make_error(errc::version_conflict, id, "another activation wrote first"));
         return;
       case save_in_doubt: {
+        if (it->second.unverified)
+          return reactivate(id); // committed or not, the load shows what is durable
         // Nobody knows whether it committed: say so (504), and reload what is durable.
         auto doubt = make_error(errc::timeout, id, "the write may or may not have committed");
         drop(id, doubt);

@@ -960,9 +960,14 @@ CAF_TEST(a new order and its payment are not looked up and a key used before a r
   crash_node(true);
   start_node();
   auto writes = store_state().rows_written;
+  auto saves = store_state().saves;
+  auto loads_before = store_state().loaded_ids;
   auto reserves = inv().calls["reserve:bk_a"];
   auto& again = answered(send(msg));
   CAF_REQUIRE(!again.err);
+  // The guess went out as a write, was refused, and the order was loaded instead.
+  CAF_CHECK_EQUAL(store_state().saves, saves + 1);
+  CAF_CHECK_EQUAL(store_state().loaded_ids, loads_before + 1);
   CAF_CHECK_EQUAL(again.order.status, "confirmed");
   CAF_CHECK_EQUAL(again.order.created_at, first.created_at);
   CAF_CHECK_EQUAL(count_status(again.order, "confirmed"), 1u);
