@@ -328,13 +328,7 @@ struct shard_state {
       // Nothing to write, so nothing proves it new: load it after all and run this again.
       slots.erase(it);
       active->add(-1);
-      acquire(id).busy->queued.emplace_back(
-        [this, id, msg, rp](const caf::error* err) mutable {
-          if (err)
-            rp.deliver(*err);
-          else
-            run<Msg, Reply>(id, msg, rp);
-        });
+      acquire(id).busy->queued.emplace_back(run_once_loaded<Msg, Reply>(id, msg, rp));
       return;
     }
     if (!res && res.error().category() == caf::atom("bookstore")
@@ -363,6 +357,18 @@ struct shard_state {
     } else {
       answer(nullptr);
     }
+  }
+
+  /// Runs `msg` once the entity's load ends (or answers the error that ended it).
+  template <class Msg, class Reply>
+  waiter run_once_loaded(const std::string& id, const Msg& msg,
+                         caf::typed_response_promise<Reply> rp) {
+    return [this, id, msg = Msg{msg}, rp](const caf::error* err) mutable {
+      if (err)
+        rp.deliver(*err);
+      else
+        run<Msg, Reply>(id, msg, rp);
+    };
   }
 
   /// Keeps `msg` to run again after the entity's next committed write (see "Parked commands").
@@ -408,12 +414,7 @@ struct shard_state {
       unverified = Entity::assume_new(msg);
     auto& s = acquire(id, unverified);
     if (s.busy && s.busy->loading) {
-      s.busy->queued.emplace_back([this, id, msg, rp](const caf::error* err) mutable {
-        if (err)
-          rp.deliver(*err);
-        else
-          run<Msg, Reply>(id, msg, rp);
-      });
+      s.busy->queued.emplace_back(run_once_loaded<Msg, Reply>(id, msg, rp));
     } else {
       run<Msg, Reply>(id, msg, rp);
     }

@@ -16,7 +16,8 @@ constexpr const char* load_sql
 
 // New rows need no check (version 1 over nothing); updates only apply over version - 1.
 // The states travel as one binary parameter ($4, sliced by $5 offsets and $6 lengths): no hex
-// text to build here nor to parse in PostgreSQL (that parse was a fifth of the writer's CPU).
+// text to build here nor to parse in PostgreSQL (with bytewise keys, migration 006, the writer
+// backend's CPU per row fell from ~66 to ~44 µs).
 constexpr const char* save_sql
   = "INSERT INTO entity_snapshots AS t"
     " (entity_type, entity_id, version, state, schema_version, wake_at, updated_at)"
