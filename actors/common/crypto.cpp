@@ -80,8 +80,17 @@ std::optional<std::string> unhex(std::string_view text) {
 }
 
 std::string sha256_hex(std::string_view data) {
+  // OpenSSL 3 looks the algorithm up again on every one-shot SHA256() (most of its cost for a
+  // short input): fetch it once, and keep one digest context per thread.
+  static EVP_MD* const md = EVP_MD_fetch(nullptr, "SHA256", nullptr);
+  thread_local std::unique_ptr<EVP_MD_CTX, decltype(&EVP_MD_CTX_free)> ctx{EVP_MD_CTX_new(),
+                                                                          EVP_MD_CTX_free};
   unsigned char digest[SHA256_DIGEST_LENGTH];
-  SHA256(bytes_of(data), data.size(), digest);
+  unsigned int len = 0;
+  if (md == nullptr || !ctx || EVP_DigestInit_ex2(ctx.get(), md, nullptr) != 1
+      || EVP_DigestUpdate(ctx.get(), data.data(), data.size()) != 1
+      || EVP_DigestFinal_ex(ctx.get(), digest, &len) != 1)
+    throw std::runtime_error("SHA-256 failed");
   return hex({reinterpret_cast<const char*>(digest), sizeof digest});
 }
 

@@ -8,8 +8,8 @@
 
 #include <caf/all.hpp>
 
-#include <map>
 #include <set>
+#include <unordered_map>
 
 namespace bookstore {
 
@@ -50,7 +50,7 @@ struct provider_state {
   circuit_breaker breaker;
   std::set<std::string> in_flight; ///< payment id + ":" + call
   std::string fault = "ok";
-  std::map<std::string, sim_payment> sims;
+  std::unordered_map<std::string, sim_payment> sims;
   std::vector<caf::actor> stripe_workers;
   size_t next_worker = 0;
   std::shared_ptr<spdlog::logger> log;
