@@ -2,6 +2,8 @@
 
 // The snapshot of a payment intent (msgpack map form: fields may be added, never renamed).
 
+#include "actors/entity/sparse_map.hpp"
+
 #include <msgpack.hpp>
 
 #include <cstdint>
@@ -29,7 +31,7 @@ struct payment_state {
   std::vector<std::string> events; ///< provider event ids applied (newest last, bounded)
   int64_t created_at = 0;
   int64_t updated_at = 0;
-  MSGPACK_DEFINE_MAP(order_id, status, amount, currency, token, manual_capture, decline_code,
+  BOOKSTORE_SPARSE_MAP(payment_state, order_id, status, amount, currency, token, manual_capture, decline_code,
                      provider_ref, op, call, call_started, call_deadline, last_op, last_op_attempt, last_error,
                      events, created_at, updated_at)
 };
