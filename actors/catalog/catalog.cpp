@@ -234,7 +234,7 @@ catalog_actor::behavior_type catalog_impl(catalog_pointer self, service_ref<book
       inventory_state initial;
       initial.on_hand = msg.stock;
       snapshot snap{inventory_item::entity_type, msg.draft.id, 1, entity::encode(initial),
-                    inventory_item::schema_version, 0};
+                    inventory_item::schema_version, 0, {}};
       auto stock = msg.stock;
       auto ctx = msg.ctx;
       insert_book req{ctx, std::move(msg.draft), std::move(snap)};

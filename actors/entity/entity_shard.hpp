@@ -36,7 +36,8 @@
 //   entity_type, schema_version, id_of(msg), handle(state, msg, env, settings) -> expected<Reply>,
 //   wake_at(state) -> Unix ms or 0, on_wake(state, env, settings),
 //   on_durable(self, id, state, now, settings) (after a load and after each committed write),
-//   on_dropped(self, id, settings); optional: assume_new(msg) -> bool.
+//   on_dropped(self, id, settings); optional: assume_new(msg) -> bool, listing(state) ->
+//   order_listing (a row of the order index written with each snapshot; see snapshot_store.hpp).
 
 #include "actors/common/log.hpp"
 #include "actors/common/metrics.hpp"
@@ -85,6 +86,14 @@ struct has_assume_new<Entity, Msg,
                       std::void_t<decltype(Entity::assume_new(std::declval<const Msg&>()))>>
   : std::true_type {};
 
+template <class Entity, class = void>
+struct has_listing : std::false_type {};
+
+template <class Entity>
+struct has_listing<Entity, std::void_t<decltype(Entity::listing(
+                             std::declval<const typename Entity::state_type&>()))>>
+  : std::true_type {};
+
 } // namespace detail
 
 /// Stable across nodes and restarts (FNV-1a): the shard of an entity id.
@@ -121,7 +130,9 @@ struct shard_state {
     std::vector<waiter> queued;           ///< commands that arrived while loading
     std::vector<waiter> in_flight_waiters; ///< answered when the write in flight commits
     std::vector<waiter> next_waiters;      ///< answered when the next write commits
-    state_type written;                    ///< the state the write in flight holds
+    /// The state the write in flight holds, kept only once a change follows it (until then the
+    /// entity's state is that state): see before_change.
+    std::optional<state_type> written;
     std::vector<parked_command> parked;    ///< run again after the next committed write
   };
 
@@ -273,7 +284,17 @@ struct shard_state {
   /// Makes sure one tick is pending for the earliest deadline. A tick carries the time it was set
   /// for; one that arrives after an earlier tick replaced it is ignored.
   void arm_tick() {
-    if (in_tick || deadlines.empty())
+    if (in_tick)
+      return;
+    // Entries are dropped lazily: skip those of entities whose deadline moved or went away (an
+    // order done in milliseconds leaves one behind), so that no timer is set for nothing.
+    while (!deadlines.empty()) {
+      auto it = slots.find(deadlines.top().second);
+      if (it != slots.end() && it->second.wake_at == deadlines.top().first)
+        break;
+      deadlines.pop();
+    }
+    if (deadlines.empty())
       return;
     auto w = deadlines.top().first;
     if (tick_at != 0 && tick_at <= w)
@@ -281,6 +302,14 @@ struct shard_state {
     tick_at = w;
     auto delay = std::max<int64_t>(0, w - now());
     self->delayed_send(self, std::chrono::milliseconds(delay), tick_atom::value, w);
+  }
+
+  /// Keeps the state the write in flight holds before a command or timer may change it (once
+  /// per write: on_durable needs it when that write commits). Copying only then spares the copy
+  /// for the common case, no change while a write is on its way.
+  void before_change(slot& s) {
+    if (s.busy && s.busy->in_flight && !s.busy->written)
+      s.busy->written = s.state;
   }
 
   void mark_dirty(const std::string& id, slot& s) {
@@ -305,6 +334,7 @@ struct shard_state {
     }
     auto& s = it->second;
     env e{id, now()};
+    before_change(s);
     bool failed = false;
     caf::expected<Reply> res = [&]() -> caf::expected<Reply> {
       try {
@@ -386,8 +416,10 @@ struct shard_state {
       return;
     }
     auto deadline = msg.ctx.deadline_ms > 0 ? msg.ctx.deadline_ms : now() + 30000;
+    // The command moves into its parked entry (a rerun that parks again moves it on): it is
+    // not copied at every write it waits for.
     s.busy->parked.push_back(parked_command{
-      deadline, [this, id, msg, rp]() mutable { run<Msg, Reply>(id, msg, rp); },
+      deadline, [this, id, msg = std::move(msg), rp]() mutable { run<Msg, Reply>(id, msg, rp); },
       [rp](const caf::error& err) mutable { rp.deliver(err); }});
   }
 
@@ -433,6 +465,7 @@ struct shard_state {
     auto t = now();
     if (w == 0 || w > t)
       return;
+    before_change(s);
     env e{id, t};
     Entity::on_wake(s.state, e, es);
     if (e.changed)
@@ -610,9 +643,11 @@ struct shard_state {
       b.in_flight = true;
       b.in_flight_waiters = std::move(b.next_waiters);
       b.next_waiters.clear();
-      b.written = s.state;
+      b.written.reset();
       req.writes.push_back(snapshot{Entity::entity_type, id, s.version + 1, encode(s.state),
-                                    Entity::schema_version, Entity::wake_at(s.state)});
+                                    Entity::schema_version, Entity::wake_at(s.state), {}});
+      if constexpr (detail::has_listing<Entity>::value)
+        req.writes.back().listing = Entity::listing(s.state);
       sent.push_back(id);
     }
     if (sent.empty())
@@ -678,7 +713,8 @@ struct shard_state {
     s.unverified = false;
     b.in_flight = false;
     // What is durable now is the state as of this write; later changes wait for the next one.
-    Entity::on_durable(self, id, b.written, now(), es);
+    Entity::on_durable(self, id, b.written ? *b.written : s.state, now(), es);
+    b.written.reset();
     auto done = std::move(b.in_flight_waiters);
     b.in_flight_waiters.clear();
     auto parked = std::move(b.parked);

@@ -49,25 +49,28 @@ struct gather {
   }
 };
 
-std::string key_of(const order_step& s) {
-  return s.order_id + "|" + s.step + "|" + std::to_string(s.attempt);
+/// A step shared by the calls it makes: their callbacks keep it alive, none copies it.
+using step = std::shared_ptr<const order_step>;
+
+std::string key_of(const step& s) {
+  return s->order_id + "|" + s->step + "|" + std::to_string(s->attempt);
 }
 
-request_ctx ctx_of(const order_step& s, std::chrono::milliseconds wait) {
-  return request_ctx{s.request_id, unix_ms_now() + wait.count(), s.user_id};
+request_ctx ctx_of(const step& s, std::chrono::milliseconds wait) {
+  return request_ctx{s->request_id, unix_ms_now() + wait.count(), s->user_id};
 }
 
 /// Reports the step's outcome to its order, and lets the step be handed out again.
-void report(pointer self, const order_step& s, std::string kind, std::string detail = {},
+void report(pointer self, const step& s, std::string kind, std::string detail = {},
             bool flag = false) {
   self->state.in_flight.erase(key_of(s));
   if (kind == "failed")
-    log::warn(*self->state.log, s.request_id, "order {} step {} attempt {} failed: {}",
-              s.order_id, s.step, s.attempt, detail);
+    log::warn(*self->state.log, s->request_id, "order {} step {} attempt {} failed: {}",
+              s->order_id, s->step, s->attempt, detail);
   auto orders = self->state.cfg.orders.get();
   if (!orders)
     return; // the order hands the step out again when it times out
-  order_event ev{request_ctx{s.request_id, 0, s.user_id}, s.order_id, s.step, s.attempt,
+  order_event ev{request_ctx{s->request_id, 0, s->user_id}, s->order_id, s->step, s->attempt,
                  std::move(kind), std::move(detail), flag};
   self->request(orders, caf::infinite, std::move(ev))
     .then([](order_view&) {}, [](caf::error&) {});
@@ -82,9 +85,9 @@ std::shared_ptr<gather> gathering(size_t n, std::function<void(gather&)> done) {
 
 /// Sends `make(item)` to the inventory for every item of the order; each answer counts into `g`.
 template <class Make>
-void each_item(pointer self, const inventory_actor& inventory, const order_step& s,
+void each_item(pointer self, const inventory_actor& inventory, const step& s,
                const std::shared_ptr<gather>& g, Make make) {
-  for (auto& item : s.items)
+  for (auto& item : s->items)
     self->request(inventory, caf::infinite, make(item))
       .then([g](stock_level&) { g->one_done(); },
             [g](caf::error& err) {
@@ -94,22 +97,24 @@ void each_item(pointer self, const inventory_actor& inventory, const order_step&
 }
 
 /// Holds every item of the order (again: a repeat extends the hold).
-void hold_items(pointer self, const inventory_actor& inventory, const order_step& s,
+void hold_items(pointer self, const inventory_actor& inventory, const step& s,
                 const std::shared_ptr<gather>& g) {
   auto& cfg = self->state.cfg;
   each_item(self, inventory, s, g, [&](const order_line& item) {
-    return reserve_stock{ctx_of(s, cfg.step_timeout), item.book_id, s.order_id, item.quantity,
+    return reserve_stock{ctx_of(s, cfg.step_timeout), item.book_id, s->order_id, item.quantity,
                          cfg.reservation_ttl_ms};
   });
 }
 
-void reserve(pointer self, const order_step& s) {
+void reserve(pointer self, const step& s) {
   auto& cfg = self->state.cfg;
   auto inventory = cfg.inventory.get();
-  auto index = cfg.index.get();
-  if (!inventory || !index)
-    return report(self, s, "failed", "inventory or order index restarting");
-  auto g = gathering(s.items.size() + 1, [self, s](gather& g) {
+  if (!inventory)
+    return report(self, s, "failed", "inventory restarting");
+  auto index = s->needs_ip_check ? cfg.index.get() : order_index_actor{};
+  if (s->needs_ip_check && !index)
+    return report(self, s, "failed", "order index restarting");
+  auto g = gathering(s->items.size() + (index ? 1 : 0), [self, s](gather& g) {
     if (!g.short_book.empty())
       report(self, s, "short", g.short_book);
     else if (!g.error.empty())
@@ -118,9 +123,9 @@ void reserve(pointer self, const order_step& s) {
       report(self, s, "reserved", {}, g.flag);
   });
   hold_items(self, inventory, s, g);
-  self->request(index, caf::infinite,
-                index_order{s.order_id, s.user_id, s.status, s.total.amount, s.total.currency,
-                            s.client_ip, s.created_at})
+  if (!index)
+    return;
+  self->request(index, caf::infinite, check_ip{s->user_id, s->client_ip, s->order_id})
     .then(
       [g](bool known) {
         g->flag = known;
@@ -132,15 +137,15 @@ void reserve(pointer self, const order_step& s) {
       });
 }
 
-void commit(pointer self, const order_step& s);
+void commit(pointer self, const step& s);
 
-void authorize(pointer self, const order_step& s) {
+void authorize(pointer self, const step& s) {
   auto& cfg = self->state.cfg;
   auto payments = cfg.payments.get();
   if (!payments)
     return report(self, s, "failed", "payments restarting");
-  authorize_payment msg{ctx_of(s, cfg.payment_wait), s.payment_id, s.order_id, s.total,
-                        s.payment_token, s.manual_capture, s.attempt};
+  authorize_payment msg{ctx_of(s, cfg.payment_wait), s->payment_id, s->order_id, s->total,
+                        s->payment_token, s->manual_capture, s->attempt};
   self->request(payments, cfg.payment_wait, std::move(msg))
     .then(
       [self, s](payment_view& p) {
@@ -163,15 +168,15 @@ void authorize(pointer self, const order_step& s) {
       });
 }
 
-void pay(pointer self, const order_step& s) {
-  if (s.attempt <= 1)
+void pay(pointer self, const step& s) {
+  if (s->attempt <= 1)
     return authorize(self, s);
   // Waiting for the provider: hold the stock for another reservation period first.
   auto& cfg = self->state.cfg;
   auto inventory = cfg.inventory.get();
   if (!inventory)
     return report(self, s, "failed", "inventory restarting");
-  auto g = gathering(s.items.size(), [self, s](gather& g) {
+  auto g = gathering(s->items.size(), [self, s](gather& g) {
     if (!g.short_book.empty())
       report(self, s, "short", g.short_book);
     else if (!g.error.empty())
@@ -182,28 +187,28 @@ void pay(pointer self, const order_step& s) {
   hold_items(self, inventory, s, g);
 }
 
-void commit(pointer self, const order_step& s) {
+void commit(pointer self, const step& s) {
   auto& cfg = self->state.cfg;
   auto inventory = cfg.inventory.get();
   if (!inventory)
     return report(self, s, "failed", "inventory restarting");
-  auto g = gathering(s.items.size(), [self, s](gather& g) {
+  auto g = gathering(s->items.size(), [self, s](gather& g) {
     if (!g.short_book.empty()) {
       report(self, s, "short", g.short_book);
     } else if (!g.error.empty()) {
-      report(self, s, s.step == "pay" ? "commit_failed" : "failed", g.error);
+      report(self, s, s->step == "pay" ? "commit_failed" : "failed", g.error);
     } else {
       // Orders from the cart empty it; a session that ended meanwhile has no cart to empty.
-      if (auto sessions = self->state.cfg.sessions.get(); sessions && !s.session_id.empty())
+      if (auto sessions = self->state.cfg.sessions.get(); sessions && !s->session_id.empty())
         self->request(sessions, std::chrono::seconds(10),
-                      clear_cart{request_ctx{s.request_id, 0, s.user_id}, s.session_id})
+                      clear_cart{request_ctx{s->request_id, 0, s->user_id}, s->session_id})
           .then([](cart_contents&) {}, [](caf::error&) {});
       report(self, s, "committed");
     }
   });
-  for (auto& item : s.items) {
+  for (auto& item : s->items) {
     auto step_ctx = ctx_of(s, cfg.step_timeout);
-    commit_reservation c{step_ctx, item.book_id, s.order_id};
+    commit_reservation c{step_ctx, item.book_id, s->order_id};
     self->request(inventory, caf::infinite, c)
       .then([g](stock_level&) { g->one_done(); },
             [self, g, inventory, item, s, step_ctx](caf::error& err) {
@@ -214,12 +219,12 @@ void commit(pointer self, const order_step& s) {
               }
               // The hold ran out while the payment waited: take the stock again, then sell it.
               self->request(inventory, caf::infinite,
-                            reserve_stock{step_ctx, item.book_id, s.order_id, item.quantity,
+                            reserve_stock{step_ctx, item.book_id, s->order_id, item.quantity,
                                           cfg.reservation_ttl_ms})
                 .then(
                   [self, g, inventory, item, s, step_ctx](stock_level&) {
                     self->request(inventory, caf::infinite,
-                                  commit_reservation{step_ctx, item.book_id, s.order_id})
+                                  commit_reservation{step_ctx, item.book_id, s->order_id})
                       .then([g](stock_level&) { g->one_done(); },
                             [g](caf::error& err) {
                               g->failed(err);
@@ -234,7 +239,7 @@ void commit(pointer self, const order_step& s) {
   }
 }
 
-void capture(pointer self, const order_step& s) {
+void capture(pointer self, const step& s) {
   auto& cfg = self->state.cfg;
   auto payments = cfg.payments.get();
   auto inventory = cfg.inventory.get();
@@ -242,7 +247,7 @@ void capture(pointer self, const order_step& s) {
     return report(self, s, "failed", "payments or inventory restarting");
   // A review may take longer than a hold lasts: take the stock again before taking the money,
   // so that an order whose books sold out meanwhile is voided, not charged and refunded.
-  auto g = gathering(s.items.size(), [self, s](gather& g) {
+  auto g = gathering(s->items.size(), [self, s](gather& g) {
     if (!g.short_book.empty())
       return report(self, s, "short", g.short_book);
     if (!g.error.empty())
@@ -252,7 +257,7 @@ void capture(pointer self, const order_step& s) {
     if (!payments)
       return report(self, s, "failed", "payments restarting");
     self->request(payments, cfg.payment_wait,
-                  capture_payment{ctx_of(s, cfg.payment_wait), s.payment_id, s.attempt})
+                  capture_payment{ctx_of(s, cfg.payment_wait), s->payment_id, s->attempt})
       .then(
         [self, s](payment_view& p) {
           if (p.status == "succeeded")
@@ -266,14 +271,14 @@ void capture(pointer self, const order_step& s) {
 }
 
 /// release, cancel, refund: undo the payment and the stock.
-void unwind(pointer self, const order_step& s) {
+void unwind(pointer self, const step& s) {
   auto& cfg = self->state.cfg;
   auto inventory = cfg.inventory.get();
   auto payments = cfg.payments.get();
   if (!inventory || !payments)
     return report(self, s, "failed", "inventory or payments restarting");
-  bool stock = s.step != "refund" || s.restock;
-  size_t n = (stock ? s.items.size() : 0) + (s.payment_started ? 1 : 0);
+  bool stock = s->step != "refund" || s->restock;
+  size_t n = (stock ? s->items.size() : 0) + (s->payment_started ? 1 : 0);
   auto g = gathering(n + 1, [self, s](gather& g) {
     if (!g.error.empty() || !g.short_book.empty())
       report(self, s, "failed", g.error.empty() ? "stock" : g.error);
@@ -282,12 +287,12 @@ void unwind(pointer self, const order_step& s) {
   });
   if (stock)
     each_item(self, inventory, s, g, [&](const order_line& item) {
-      return return_stock{ctx_of(s, cfg.step_timeout), item.book_id, s.order_id, item.quantity,
-                          s.stock_committed};
+      return return_stock{ctx_of(s, cfg.step_timeout), item.book_id, s->order_id, item.quantity,
+                          s->stock_committed};
     });
-  if (s.payment_started)
+  if (s->payment_started)
     self->request(payments, cfg.payment_wait,
-                  cancel_payment{ctx_of(s, cfg.payment_wait), s.payment_id, s.attempt})
+                  cancel_payment{ctx_of(s, cfg.payment_wait), s->payment_id, s->attempt})
       .then(
         [g](payment_view& p) {
           if (p.status != "canceled" && p.status != "refunded" && p.status != "failed")
@@ -302,26 +307,22 @@ void unwind(pointer self, const order_step& s) {
   g->one_done(); // the gathering's own share: done even when there is nothing to undo
 }
 
-void on_step(pointer self, order_step& s) {
+void on_step(pointer self, order_step& msg) {
   auto& st = self->state;
-  // The index learns statuses an order can rest in; it was written with "pending" by the reserve
-  // step, and "reserved" lasts milliseconds (this saves a non-HOT UPDATE per order).
-  if (!s.status.empty() && s.status != "pending" && s.status != "reserved")
-    if (auto index = st.cfg.index.get())
-      self->send(index, order_status_changed{s.order_id, s.status, unix_ms_now()});
-  if (s.step.empty())
+  if (msg.step.empty())
     return;
+  auto s = std::make_shared<const order_step>(std::move(msg));
   if (!st.in_flight.insert(key_of(s)).second)
     return; // already under way
-  if (s.step == "reserve")
+  if (s->step == "reserve")
     reserve(self, s);
-  else if (s.step == "pay")
+  else if (s->step == "pay")
     pay(self, s);
-  else if (s.step == "commit")
+  else if (s->step == "commit")
     commit(self, s);
-  else if (s.step == "capture")
+  else if (s->step == "capture")
     capture(self, s);
-  else if (s.step == "release" || s.step == "cancel" || s.step == "refund")
+  else if (s->step == "release" || s->step == "cancel" || s->step == "refund")
     unwind(self, s);
   else
     st.in_flight.erase(key_of(s));

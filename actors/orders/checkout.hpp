@@ -3,8 +3,7 @@
 // The checkout service of a node: carries out the saga steps order entities hand it (reserve
 // stock in parallel, pay, commit, capture, undo) and reports each outcome back to the order as an
 // order_event. It holds nothing that must survive: a step lost with a crashed node is handed out
-// again by its order (timeout or activation). It also keeps the order index current and serves
-// order lists from it.
+// again by its order (timeout or activation). It also serves order lists from the order index.
 
 #include "actors/common/service_ref.hpp"
 #include "actors/protocol/inventory.hpp"

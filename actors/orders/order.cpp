@@ -72,6 +72,18 @@ bool may_see(const order_state& st, const request_ctx& ctx, bool privileged) {
   return privileged || ctx.caller == st.user_id;
 }
 
+/// What the checkout gets back for an event: the order's id and where it stands, nothing it
+/// would build and throw away.
+order_view brief(const std::string& id, const order_state& st) {
+  order_view v;
+  v.id = id;
+  v.user_id = st.user_id;
+  v.status = st.status;
+  v.answer = st.answer;
+  v.updated_at = st.updated_at;
+  return v;
+}
+
 caf::error no_such_order(const std::string& id) {
   return make_error(errc::not_found, id, "no such order");
 }
@@ -88,12 +100,14 @@ bool order::active(const std::string& step) {
   return !step.empty() && step != "done" && step != "await_review";
 }
 
-order_step order::step_of(const std::string& id, const state_type& st) {
+order_step order::step_of(const std::string& id, const state_type& st, const settings& cfg) {
   order_step s;
   s.order_id = id;
-  // Only a step that is not waiting out a backoff is handed out; the status always is (index).
+  // Only a step that is not waiting out a backoff is handed out.
   if (active(st.step) && st.retry_at == 0)
     s.step = st.step;
+  // Whether the IP is known matters only to an order the fraud rule could hold.
+  s.needs_ip_check = st.total > cfg.review_threshold;
   s.attempt = st.attempt;
   s.status = st.status;
   s.user_id = st.user_id;
@@ -111,6 +125,13 @@ order_step order::step_of(const std::string& id, const state_type& st) {
   s.created_at = st.created_at;
   s.request_id = st.request_id;
   return s;
+}
+
+order_listing order::listing(const state_type& st) {
+  if (st.user_id.empty() || st.status == "pending" || st.status == "reserved")
+    return {};
+  return order_listing{st.user_id,   st.status,     st.total,     st.currency,
+                       st.client_ip, st.created_at, st.updated_at};
 }
 
 order_view order::view(const std::string& id, const state_type& st) {
@@ -277,7 +298,7 @@ caf::expected<order_view> order::handle(state_type& st, const order_event& msg, 
     return no_such_order(e.id);
   // Only the attempt under way counts: duplicates and late answers change nothing.
   if (msg.step != st.step || msg.attempt != st.attempt || st.retry_at != 0)
-    return view(e.id, st);
+    return brief(e.id, st);
   auto failed = [&] { retry_later(st, msg.detail, e, cfg); };
   const auto& k = msg.kind;
   if (st.step == "reserve") {
@@ -369,7 +390,7 @@ caf::expected<order_view> order::handle(state_type& st, const order_event& msg, 
       failed();
     }
   }
-  return view(e.id, st);
+  return brief(e.id, st);
 }
 
 int64_t order::wake_at(const state_type& st) {

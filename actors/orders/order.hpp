@@ -80,23 +80,26 @@ struct order {
   /// Starts the next attempt of a step that timed out or waited out its backoff.
   static void on_wake(state_type& st, entity::env& e, const settings& cfg);
 
-  /// Hands the current step to the checkout service (and tells it the durable status, for the
-  /// order index).
+  /// Hands the current step, if there is one to take now, to the checkout service.
   template <class Self>
   static void on_durable(Self* self, const std::string& id, const state_type& st, int64_t,
                          const settings& cfg) {
-    if (st.user_id.empty())
+    if (st.user_id.empty() || !active(st.step) || st.retry_at != 0)
       return;
     if (auto c = cfg.checkout.get())
-      self->send(c, step_of(id, st));
+      self->send(c, step_of(id, st, cfg));
   }
+
+  /// The order's row of the order index, written with its snapshot: once the order rests in a
+  /// status (every one but pending and reserved, which last as long as a checkout runs).
+  static order_listing listing(const state_type& st);
 
   template <class Self>
   static void on_dropped(Self*, const std::string&, const settings&) {}
 
   /// Whether `step` is work for the checkout service (not "done" or "await_review").
   static bool active(const std::string& step);
-  static order_step step_of(const std::string& id, const state_type& st);
+  static order_step step_of(const std::string& id, const state_type& st, const settings& cfg);
   static order_view view(const std::string& id, const state_type& st);
 };
 

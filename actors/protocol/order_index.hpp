@@ -2,7 +2,9 @@
 
 // The order index: one row per order in PostgreSQL (owner, status, total, IP, times), the read
 // model behind order lists and the fraud rule's "IP never seen for this user". The order entity
-// stays the truth; the index follows it (status updates are batched and may lag a moment).
+// stays the truth. Its row is written by the snapshot store in the same statement as the order's
+// snapshot (order_listing), so the index never says more than what is durable; only statuses an
+// order rests in are listed (not pending or reserved, which last milliseconds).
 
 #include "actors/protocol/request_ctx.hpp"
 
@@ -16,24 +18,25 @@
 
 namespace bookstore {
 
-/// Adds an order to the index (repeat-safe); answers whether an earlier order of the same user
-/// from the same IP went through (confirmed, shipped, delivered or refunded): a declined or
-/// held order does not make an IP known.
-struct index_order {
-  std::string order_id;
+/// The index row of an order, carried by the order's snapshot write. Empty `status`: no row
+/// (the order is not listed yet, or its row is as written before).
+struct order_listing {
   std::string user_id;
   std::string status;
   int64_t total = 0;
   std::string currency;
-  std::string ip;
+  std::string ip; ///< "" = none (not recorded, or anonymised)
   int64_t created_at = 0; ///< Unix ms
+  int64_t updated_at = 0; ///< Unix ms
 };
 
-/// The order's durable status, told after each write of the order entity.
-struct order_status_changed {
+/// Whether an earlier order of `user_id` from `ip` (other than `order_id`) went through
+/// (confirmed, shipped, delivered or refunded): a declined or held order does not make an IP
+/// known. errc::storage_unavailable.
+struct check_ip {
+  std::string user_id;
+  std::string ip;
   std::string order_id;
-  std::string status;
-  int64_t updated_at = 0;
 };
 
 /// Order ids newest first: of `user_id` (or all), of `status` (or any), strictly older than the
@@ -52,14 +55,14 @@ struct order_refs {
 };
 
 template <class Inspector>
-typename Inspector::result_type inspect(Inspector& f, index_order& x) {
-  return f(caf::meta::type_name("index_order"), x.order_id, x.user_id, x.status, x.total,
-           x.currency, x.ip, x.created_at);
+typename Inspector::result_type inspect(Inspector& f, order_listing& x) {
+  return f(caf::meta::type_name("order_listing"), x.user_id, x.status, x.total, x.currency, x.ip,
+           x.created_at, x.updated_at);
 }
 
 template <class Inspector>
-typename Inspector::result_type inspect(Inspector& f, order_status_changed& x) {
-  return f(caf::meta::type_name("order_status_changed"), x.order_id, x.status, x.updated_at);
+typename Inspector::result_type inspect(Inspector& f, check_ip& x) {
+  return f(caf::meta::type_name("check_ip"), x.user_id, x.ip, x.order_id);
 }
 
 template <class Inspector>
@@ -73,8 +76,8 @@ typename Inspector::result_type inspect(Inspector& f, order_refs& x) {
   return f(caf::meta::type_name("order_refs"), x.ids, x.created);
 }
 
-using order_index_actor = caf::typed_actor<caf::replies_to<index_order>::with<bool>,
-                                           caf::reacts_to<order_status_changed>,
+/// Reads of the order index (its rows are written with the orders' snapshots).
+using order_index_actor = caf::typed_actor<caf::replies_to<check_ip>::with<bool>,
                                            caf::replies_to<query_orders>::with<order_refs>>;
 
 } // namespace bookstore

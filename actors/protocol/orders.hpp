@@ -21,6 +21,7 @@
 
 #include "actors/protocol/catalog.hpp"
 #include "actors/protocol/entity.hpp"
+#include "actors/protocol/order_index.hpp"
 #include "actors/protocol/request_ctx.hpp"
 
 #include <caf/meta/type_name.hpp>
@@ -137,13 +138,14 @@ struct anonymise_order {
 };
 
 /// The outcome of one saga step, from the checkout service. `kind` by step:
-/// reserve: "reserved" (flag: the order's IP is known for the user), "short" (detail: book id);
+/// reserve: "reserved" (flag: the order's IP is known for the user; asked only when the step's
+/// needs_ip_check says so, else false), "short" (detail: book id);
 /// pay: "committed" (paid, and the stock sold in the same step), "paid" (paid only),
 /// "commit_failed" (paid, the stock not sold yet), "authorised", "declined" (detail: decline
 /// code), "short"; commit: "committed", "short";
 /// capture: "captured", "short" (the hold was taken again first); release, cancel, refund:
 /// "done" (detail: the payment's status as it ended, if there was one); any step: "failed"
-/// (detail: why).
+/// (detail: why). Answered, once durable, with the order's id, status and answer only.
 struct order_event {
   request_ctx ctx;
   std::string order_id;
@@ -170,6 +172,7 @@ struct order_step {
   bool payment_started = false; ///< a payment intent may exist: undo it when unwinding
   bool stock_committed = false; ///< the stock is sold: unwinding returns it instead of releasing
   bool restock = true;          ///< refund: return the stock (false once shipped)
+  bool needs_ip_check = false;  ///< reserve: ask whether the IP is known (over the review threshold)
   std::string client_ip;
   int64_t created_at = 0;
   std::string request_id;
@@ -258,7 +261,8 @@ template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, order_step& x) {
   return f(caf::meta::type_name("order_step"), x.order_id, x.step, x.attempt, x.status,
            x.user_id, x.session_id, x.items, x.total, x.payment_id, x.payment_token,
-           x.manual_capture, x.payment_started, x.stock_committed, x.restock, x.client_ip, x.created_at, x.request_id);
+           x.manual_capture, x.payment_started, x.stock_committed, x.restock, x.needs_ip_check, x.client_ip,
+           x.created_at, x.request_id);
 }
 
 template <class Inspector>

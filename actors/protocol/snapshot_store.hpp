@@ -4,6 +4,8 @@
 // `entity_snapshots`. Writes carry the next version and succeed only if the stored version is the
 // one before (optimistic concurrency); writers group-commit whatever arrives while they commit.
 
+#include "actors/protocol/order_index.hpp"
+
 #include <caf/meta/type_name.hpp>
 #include <caf/replies_to.hpp>
 #include <caf/typed_actor.hpp>
@@ -22,6 +24,9 @@ struct snapshot {
   std::string state;
   int32_t schema_version = 0;
   int64_t wake_at = 0; ///< Unix ms when the entity has work due (0 = none)
+  /// Orders only: the order's row of the order index, written in the same statement as the
+  /// snapshot and only if the snapshot is (empty status: none). Never filled by loads.
+  order_listing listing;
 };
 
 /// Loads the latest snapshots of some entities of one type, in the order asked; an entity without
@@ -54,7 +59,9 @@ struct save_result {
   std::vector<uint8_t> committed;
 };
 
-/// Ids of entities of a type whose `wake_at` is at or before `before_ms`, at most `limit`.
+/// Ids of entities of a type whose `wake_at` is at or before `before_ms`, at most `limit`. The
+/// store keeps wake_at rounded down to the minute, so entities due up to a minute later come
+/// too (a wake that finds nothing due only sets the entity's timer).
 struct find_due {
   std::string entity_type;
   int64_t before_ms = 0;
@@ -68,7 +75,7 @@ struct entity_ids {
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, snapshot& x) {
   return f(caf::meta::type_name("snapshot"), x.entity_type, x.entity_id, x.version, x.state,
-           x.schema_version, x.wake_at);
+           x.schema_version, x.wake_at, x.listing);
 }
 
 template <class Inspector>

@@ -1,10 +1,8 @@
 #pragma once
 
-// The order index store of this node: one detached actor with its own PostgreSQL connection.
-// Everything that queued while it wrote goes into its next transaction (the newest status of each
-// order first, so an order confirmed a moment ago counts for the fraud rule of the next; then the
-// inserts), so index upkeep costs one commit per burst, not per order. An order's status updates
-// always come after its insert committed: the reserve step waits for it.
+// The order index reader of this node: one detached actor with its own PostgreSQL connection.
+// IP questions that queue up while it queries go out as one statement. The rows it reads are
+// written by the snapshot writers, with the orders' snapshots (snapshot_sql.cpp).
 
 #include "actors/protocol/order_index.hpp"
 

@@ -1,5 +1,7 @@
 #include "persistence/postgres/pg.hpp"
 
+#include <charconv>
+
 namespace bookstore::pg {
 
 std::string with_connect_timeout(const std::string& dsn) {
@@ -10,29 +12,40 @@ std::string with_connect_timeout(const std::string& dsn) {
   return dsn + " connect_timeout=3";
 }
 
-std::string array_literal(const std::vector<std::string>& items) {
-  size_t size = 2;
-  for (auto& item : items) size += item.size() + 3;
-  std::string out;
-  out.reserve(size);
-  out += '{';
-  for (size_t i = 0; i < items.size(); ++i) {
-    out += i ? ",\"" : "\"";
-    // Copy runs between the characters that need a backslash (hex bytea has none).
-    const auto& item = items[i];
-    size_t from = 0;
-    for (size_t at = item.find_first_of("\"\\"); at != std::string::npos;
-         at = item.find_first_of("\"\\", from)) {
-      out.append(item, from, at - from);
-      out += '\\';
-      out += item[at];
-      from = at + 1;
-    }
-    out.append(item, from, std::string::npos);
-    out += '"';
+void array_builder::add(std::string_view item) {
+  out_ += out_.size() > 1 ? ",\"" : "\"";
+  // Copy runs between the characters that need a backslash (hex bytea has none).
+  size_t from = 0;
+  for (size_t at = item.find_first_of("\"\\"); at != std::string_view::npos;
+       at = item.find_first_of("\"\\", from)) {
+    out_.append(item.data() + from, at - from);
+    out_ += '\\';
+    out_ += item[at];
+    from = at + 1;
   }
-  out += '}';
+  out_.append(item.data() + from, item.size() - from);
+  out_ += '"';
+}
+
+void array_builder::add(int64_t n) {
+  if (out_.size() > 1)
+    out_ += ',';
+  char buf[24];
+  auto end = std::to_chars(buf, buf + sizeof buf, n).ptr;
+  out_.append(buf, static_cast<size_t>(end - buf));
+}
+
+std::string array_builder::take() {
+  out_ += '}';
+  auto out = std::move(out_);
+  out_ = "{";
   return out;
+}
+
+std::string array_literal(const std::vector<std::string>& items) {
+  array_builder b;
+  for (auto& item : items) b.add(item);
+  return b.take();
 }
 
 std::vector<std::string> text_array(const pqxx::field& f) {
@@ -46,13 +59,9 @@ std::vector<std::string> text_array(const pqxx::field& f) {
 }
 
 std::string array_literal(const std::vector<int64_t>& items) {
-  std::string out = "{";
-  for (size_t i = 0; i < items.size(); ++i) {
-    if (i)
-      out += ',';
-    out += std::to_string(items[i]);
-  }
-  return out + "}";
+  array_builder b;
+  for (auto n : items) b.add(n);
+  return b.take();
 }
 
 std::string bytea_hex(const std::string& bytes) {

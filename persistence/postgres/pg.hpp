@@ -12,6 +12,7 @@
 #include <memory>
 #include <stdexcept>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace bookstore::pg {
@@ -27,6 +28,19 @@ std::vector<std::string> text_array(const pqxx::field& f);
 
 /// A bigint[] literal: {1,2,3}.
 std::string array_literal(const std::vector<int64_t>& items);
+
+/// An array literal built element by element, for callers that would otherwise copy every
+/// element into a vector first. Text elements are quoted (as array_literal does).
+class array_builder {
+public:
+  void add(std::string_view text);
+  void add(int64_t n);
+  /// The literal ("{...}"); the builder is empty afterwards.
+  std::string take();
+
+private:
+  std::string out_ = "{";
+};
 
 /// "\\x" followed by the hex of `bytes`: bytea input text.
 std::string bytea_hex(const std::string& bytes);

@@ -48,7 +48,7 @@ fake_snapshot_store(fake_store_actor::stateful_pointer<fake_store_state> self) {
         if (it != st.rows.end())
           out.items.push_back(it->second);
         else
-          out.items.push_back(snapshot{req.entity_type, id, 0, {}, 0, 0});
+          out.items.push_back(snapshot{req.entity_type, id, 0, {}, 0, 0, {}});
       }
       return out;
     },

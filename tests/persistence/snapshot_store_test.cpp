@@ -6,6 +6,7 @@
 #include "persistence/postgres/snapshot_store.hpp"
 #include "tests/support/scratch_database.hpp"
 
+#include <algorithm>
 #include <optional>
 
 #include <pqxx/pqxx>
@@ -35,7 +36,7 @@ struct fixture : test_coordinator_fixture<> {
   }
 
   snapshot snap(std::string id, int64_t version, std::string state) {
-    return snapshot{"thing", std::move(id), version, std::move(state), 1, 0};
+    return snapshot{"thing", std::move(id), version, std::move(state), 1, 0, {}};
   }
 
   template <class Reply, class Msg>
@@ -130,14 +131,22 @@ CAF_TEST(writes that queue up behind a commit go out as one transaction) {
 }
 
 CAF_TEST(entities with work due are found by wake time) {
+  const int64_t minute = 1'800'000'000'000; // a minute's first millisecond
   auto due = snap("due", 1, "x");
-  due.wake_at = 1000;
+  due.wake_at = minute + 1000;
+  // Kept to the minute: due later in the same minute is found too (a little early, never late).
+  auto soon = snap("soon", 1, "x");
+  soon.wake_at = minute + 59'000;
   auto later = snap("later", 1, "x");
-  later.wake_at = 5000;
-  CAF_REQUIRE(ask<save_result>(save_snapshots{{due, later, snap("never", 1, "x")}}));
-  auto found = ask<entity_ids>(find_due{"thing", 2000, 10});
+  later.wake_at = minute + 60'000;
+  CAF_REQUIRE(ask<save_result>(save_snapshots{{due, soon, later, snap("never", 1, "x")}}));
+  auto found = ask<entity_ids>(find_due{"thing", minute + 2000, 10});
   CAF_REQUIRE(found);
-  CAF_CHECK_EQUAL(found->ids, (std::vector<std::string>{"due"}));
+  std::sort(found->ids.begin(), found->ids.end());
+  CAF_CHECK_EQUAL(found->ids, (std::vector<std::string>{"due", "soon"}));
+  found = ask<entity_ids>(find_due{"thing", minute + 60'000, 10});
+  CAF_REQUIRE(found);
+  CAF_CHECK_EQUAL(found->ids.size(), 3u);
 }
 
 CAF_TEST(a write after its connection was cut goes out again on a new connection) {

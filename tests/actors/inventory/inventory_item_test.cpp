@@ -272,7 +272,7 @@ CAF_TEST(a lost version race drops the entity and the next message reloads it) {
   // Another activation wrote version 2 behind our back.
   inventory_state other;
   other.on_hand = 42;
-  stored_row() = snapshot{inventory_item::entity_type, book, 2, entity::encode(other), 1, 0};
+  stored_row() = snapshot{inventory_item::entity_type, book, 2, entity::encode(other), 1, 0, {}};
   send(adjust_stock{{}, book, 1});
   commit(); // our version 2 over 1 conflicts
   CAF_CHECK_EQUAL(code_of(last()), errc::version_conflict);
@@ -317,7 +317,7 @@ CAF_TEST(activation starts from the latest snapshot) {
   inventory_state saved;
   saved.on_hand = 17;
   saved.reservations["ord_x"] = reservation{2, now_ms() + 60'000};
-  stored_row() = snapshot{inventory_item::entity_type, book, 9, entity::encode(saved), 1, 0};
+  stored_row() = snapshot{inventory_item::entity_type, book, 9, entity::encode(saved), 1, 0, {}};
   auto lvl = level_now();
   CAF_CHECK_EQUAL(lvl.on_hand, 17);
   CAF_CHECK_EQUAL(lvl.reserved, 2);
@@ -331,7 +331,7 @@ CAF_TEST(reservations that expired while the item was away do not count) {
   inventory_state saved;
   saved.on_hand = 5;
   saved.reservations["ord_x"] = reservation{5, now_ms() - 1};
-  stored_row() = snapshot{inventory_item::entity_type, book, 1, entity::encode(saved), 1, now_ms() - 1};
+  stored_row() = snapshot{inventory_item::entity_type, book, 1, entity::encode(saved), 1, now_ms() - 1, {}};
   send(reserve_stock{{}, book, "ord_y", 5, 0});
   commit();
   CAF_REQUIRE(last());

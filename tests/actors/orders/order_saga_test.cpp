@@ -160,18 +160,17 @@ inventory_actor::behavior_type fake_inventory(inventory_pointer self,
 
 struct fake_index_state {
   bool known_ip = true;
-  std::map<std::string, std::string> status; ///< order -> last status told
+  std::vector<std::string> asked; ///< orders whose IP was asked about
   static inline const char* name = "fake_order_index";
 };
 
 order_index_actor::behavior_type
 fake_index(order_index_actor::stateful_pointer<fake_index_state> self) {
   return {
-      [self](index_order& m) {
-        self->state.status[m.order_id] = m.status;
+      [self](check_ip& m) {
+        self->state.asked.push_back(m.order_id);
         return self->state.known_ip;
       },
-      [self](order_status_changed& m) { self->state.status[m.order_id] = m.status; },
       [](query_orders&) { return order_refs{}; },
   };
 }
@@ -584,6 +583,11 @@ struct fixture : test_coordinator_fixture<> {
     return saved_order;
   }
 
+  /// The order index row the order's last committed snapshot carried.
+  const order_listing& stored_listing(const std::string& id) {
+    return store_state().rows[{order::entity_type, id}].listing;
+  }
+
   int64_t stored_version(const std::string& id) {
     return store_state().rows[{order::entity_type, id}].version;
   }
@@ -624,6 +628,7 @@ CAF_TEST(an order is answered confirmed only once its confirmed snapshot is writ
   CAF_REQUIRE(pending_write_with(id, "confirmed"));
   CAF_CHECK(answer(rid) == nullptr);
   CAF_CHECK_EQUAL(stored_order(id).status, "reserved"); // the durable state is not confirmed yet
+  CAF_CHECK(stored_listing(id).status.empty());         // nor listed: it does not rest yet
   commit_one();
   auto& r = answered(rid);
   CAF_REQUIRE(!r.err);
@@ -641,7 +646,11 @@ CAF_TEST(an order is answered confirmed only once its confirmed snapshot is writ
   CAF_CHECK_EQUAL(prov().calls.size(), 1u);
   CAF_CHECK_EQUAL(prov().charges[payment_of(id)], 1);
   CAF_CHECK_EQUAL(payment(id).status, "succeeded");
-  CAF_CHECK_EQUAL(idx().status[id], "confirmed");
+  // Listed with the confirmed snapshot; a small order never needs its IP looked up.
+  CAF_CHECK_EQUAL(stored_listing(id).status, "confirmed");
+  CAF_CHECK_EQUAL(stored_listing(id).user_id, user);
+  CAF_CHECK_EQUAL(stored_listing(id).total, 5000);
+  CAF_CHECK(idx().asked.empty());
   auto v = view(id);
   std::vector<std::string> history;
   for (auto& h : v.history) history.push_back(h.status);
@@ -741,8 +750,10 @@ CAF_TEST(a large order from a new IP waits for review and approval captures it) 
   idx().known_ip = false;
   const std::string id = "ord_review001";
   auto v = place(order_for(id, {line("bk_a", 1, 60000)}));
+  CAF_CHECK_EQUAL(idx().asked, std::vector<std::string>{id}); // over the threshold: asked
   CAF_CHECK_EQUAL(v.status, "manual_review");
   CAF_CHECK_EQUAL(v.answer, "manual_review");
+  CAF_CHECK_EQUAL(stored_listing(id).status, "manual_review");
   CAF_CHECK_EQUAL(v.payment_status, "requires_capture");
   CAF_CHECK_EQUAL(payment(id).status, "requires_capture");
   CAF_CHECK_EQUAL(prov().charges[payment_of(id)], 0); // authorised, not taken
