@@ -6,6 +6,7 @@ set(body "")
 foreach(path IN LISTS migration_files)
   get_filename_component(name "${path}" NAME)
   file(READ "${path}" sql)
+  set_property(DIRECTORY APPEND PROPERTY CMAKE_CONFIGURE_DEPENDS "${path}")
   string(APPEND body "  {\"${name}\", R\"bookstore_sql(${sql})bookstore_sql\"},\n")
 endforeach()
 file(WRITE "${OUTPUT}.tmp"

@@ -13,9 +13,9 @@ int64_t unix_ms_now() {
 std::string rfc3339(int64_t unix_ms) {
   auto secs = static_cast<std::time_t>(unix_ms >= 0 ? unix_ms / 1000 : (unix_ms - 999) / 1000);
   std::tm tm{};
-  gmtime_r(&secs, &tm);
-  // YYYY-MM-DDTHH:MM:SSZ by hand: strftime was a visible share of rendering an order.
-  auto year = tm.tm_year + 1900;
+  // YYYY-MM-DDTHH:MM:SSZ by hand: strftime was a visible share of rendering an order. Times
+  // outside years 0..9999 have no such form.
+  auto year = gmtime_r(&secs, &tm) ? tm.tm_year + 1900 : -1;
   if (year < 0 || year > 9999)
     return "0000-01-01T00:00:00Z";
   std::string out = "0000-00-00T00:00:00Z";

@@ -675,8 +675,9 @@ struct shard_state {
             return;
           log::warn(*log, "-", "saving {} {} entities failed: {}", ids->size(),
                     Entity::entity_type, to_string(err));
-          auto e = make_error(errc::storage_unavailable, "", "saving state failed");
-          for (auto& id : *ids) drop_waiting(id, call, e);
+          // The store may have committed before it failed to answer (a writer's commit waits
+          // for its flusher): in doubt, not failed.
+          for (auto& id : *ids) saved(id, call, save_in_doubt);
         });
   }
 

@@ -4,6 +4,8 @@
 // A key that is missing decodes to the default (msgpack-c's map unpacking only fills the keys it
 // finds), so snapshots written with all keys and without them read the same; only the bytes
 // shrink (an order in flight has a dozen empty fields: carrier, tracking, decline code, ...).
+// So a field's default is part of the snapshot format: it must never change once snapshots are
+// written (a missing key reads as the default of the code that reads it).
 //
 //   struct order_state { ...; BOOKSTORE_SPARSE_MAP(order_state, user_id, status, ...) };
 

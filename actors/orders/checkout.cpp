@@ -7,6 +7,8 @@
 
 #include <caf/all.hpp>
 
+#include <algorithm>
+
 #include <set>
 
 namespace bookstore {
@@ -334,7 +336,9 @@ caf::result<order_page> list(pointer self, list_orders& q) {
   auto orders = cfg.orders.get();
   if (!index || !orders)
     return make_error(errc::unavailable, "", "orders are restarting");
-  query_orders query{q.user_id, q.status, 0, {}, q.limit + 1};
+  // The index says pending for a reserved order (order_index.hpp): both are looked up as
+  // pending, and the page keeps the orders whose status (the entity's) is the one asked for.
+  query_orders query{q.user_id, q.status == "reserved" ? "pending" : q.status, 0, {}, q.limit + 1};
   if (!q.cursor.empty()) {
     auto key = cursor::decode(q.cursor);
     auto colon = key ? key->find(':') : std::string::npos;
@@ -370,10 +374,17 @@ caf::result<order_page> list(pointer self, list_orders& q) {
         for (size_t i = 0; i < n; ++i)
           self->request(orders, timeout, get_order{q.ctx, refs.ids[i], true})
             .then(
-              [rp, page, left, failed, i](order_view& v) mutable {
+              [rp, page, left, failed, i, status = q.status](order_view& v) mutable {
                 page->items[i] = std::move(v);
-                if (--*left == 0 && !*failed)
-                  rp.deliver(std::move(*page));
+                if (--*left != 0 || *failed)
+                  return;
+                if (!status.empty())
+                  page->items.erase(std::remove_if(page->items.begin(), page->items.end(),
+                                                   [&](const order_view& o) {
+                                                     return o.status != status;
+                                                   }),
+                                    page->items.end());
+                rp.deliver(std::move(*page));
               },
               [rp, left, failed](caf::error& err) mutable {
                 if (!*failed)

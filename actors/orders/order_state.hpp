@@ -60,6 +60,7 @@ struct order_state {
   std::string review; ///< the operator's decision: "", "approved", "rejected"
   std::string last_error;
   std::string request_id; ///< of the request that started the saga (logs of its steps)
+  // Fields at their defaults are left out of snapshots: a default never changes (sparse_map.hpp).
   BOOKSTORE_SPARSE_MAP(order_state, user_id, body_hash, status, step, attempt, step_since, step_deadline, retry_at, items,
                      total, currency, name, line1, line2, city, postal_code, country, payment_id,
                      payment_token, payment_status, decline_code, short_book, manual_capture,

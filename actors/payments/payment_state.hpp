@@ -31,6 +31,7 @@ struct payment_state {
   std::vector<std::string> events; ///< provider event ids applied (newest last, bounded)
   int64_t created_at = 0;
   int64_t updated_at = 0;
+  // Fields at their defaults are left out of snapshots: a default never changes (sparse_map.hpp).
   BOOKSTORE_SPARSE_MAP(payment_state, order_id, status, amount, currency, token, manual_capture, decline_code,
                      provider_ref, op, call, call_started, call_deadline, last_op, last_op_attempt, last_error,
                      events, created_at, updated_at)

@@ -3,8 +3,9 @@
 // The order index: one row per order in PostgreSQL (owner, status, total, IP, times), the read
 // model behind order lists and the fraud rule's "IP never seen for this user". The order entity
 // stays the truth. Its row is written by the snapshot store in the same statement as the order's
-// snapshot (order_listing), so the index never says more than what is durable; only statuses an
-// order rests in are listed (not pending or reserved, which last milliseconds).
+// snapshot (order_listing), so it is never there without its order. An order is listed from its
+// first snapshot (pending); the step to reserved, which lasts milliseconds, leaves the row as it
+// was, so the row says pending while an order is reserved.
 
 #include "actors/protocol/request_ctx.hpp"
 

@@ -1,13 +1,13 @@
 -- Snapshot writers commit without waiting for the WAL flush (synchronous_commit off on their
 -- connection, so a batch's statement never waits on fsync) and are answered only once a later
 -- synchronous commit on the flusher's connection returned: that commit flushes the WAL up to
--- itself, every writer commit before it included. The flusher's commit must write something:
--- this one row, bumped each time (a HOT update).
+-- itself, every writer commit before it included. Readers that hand on what they read as durable
+-- do the same first. Such a commit must write something: its backend's row here, inserted or
+-- bumped (a HOT update), one row per backend so that flushes never wait on each other's lock.
 CREATE TABLE wal_flush (
-  id integer PRIMARY KEY CHECK (id = 1),
-  n  bigint  NOT NULL
+  backend integer PRIMARY KEY,
+  n       bigint  NOT NULL
 );
-INSERT INTO wal_flush VALUES (1, 0);
 
 -- Room on each page for the next versions of its rows: an update that changes no indexed column
 -- and finds room on its own page is HOT (no index entries). Applies to pages written from now on.

@@ -21,8 +21,8 @@ constexpr const char* load_sql
 // returned. The states travel as one binary parameter ($4, sliced by $5 offsets and $6 lengths):
 // no hex text to build here nor to parse in PostgreSQL.
 // Order index rows ($9..$16) ride along: each is written only if its order's snapshot is (the
-// join with what was written), in the same transaction, so order lists never show a status
-// that is not durable, and the index costs no transaction of its own.
+// join with what was written), in the same transaction, so a listed order always has its
+// snapshot, and the index costs no transaction of its own.
 constexpr const char* save_sql
   = "WITH u AS ("
     " SELECT * FROM unnest($1::text[], $2::text[], $3::bigint[], $5::integer[], $6::integer[],"
@@ -61,8 +61,6 @@ constexpr const char* save_sql
 /// How coarsely wake_at is stored.
 constexpr int64_t wake_granularity_ms = 60'000;
 
-constexpr const char* flush_sql = "UPDATE wal_flush SET n = n + 1 WHERE id = 1";
-
 constexpr const char* due_sql = "SELECT entity_id FROM entity_snapshots"
                                 " WHERE entity_type = $1 AND wake_at <= $2"
                                 " ORDER BY wake_at LIMIT $3";
@@ -81,16 +79,9 @@ void prepare_snapshot_writer(pqxx::connection& conn) {
   tx.exec("SET synchronous_commit TO off");
 }
 
-void prepare_wal_flusher(pqxx::connection& conn) {
-  conn.prepare("wal_flush", flush_sql);
-  // Whatever the server's default: this commit is the one that waits for the flush.
-  pqxx::nontransaction tx{conn};
-  tx.exec("SET synchronous_commit TO on");
-}
-
-void flush_wal(pqxx::connection& conn) {
-  pqxx::nontransaction tx{conn};
-  tx.exec_prepared("wal_flush");
+void prepare_snapshot_reader(pqxx::connection& conn) {
+  prepare_snapshot_statements(conn);
+  prepare_wal_flush(conn);
 }
 
 std::vector<snapshot> load_snapshot_rows(pqxx::connection& conn, const std::string& type,

@@ -16,15 +16,12 @@ namespace bookstore::pg {
 void prepare_snapshot_statements(pqxx::connection& conn);
 
 /// As prepare_snapshot_statements, for a writer's connection: its commits do not wait for the
-/// WAL flush (flush_wal on another connection makes them durable).
+/// WAL flush (pg::flush_wal on another connection makes them durable).
 void prepare_snapshot_writer(pqxx::connection& conn);
 
-/// Prepares flush_wal on the flusher's connection (whose commits wait for the flush).
-void prepare_wal_flusher(pqxx::connection& conn);
-
-/// A synchronous commit of a one-row update: once it returns, every commit made before it on
-/// any connection is durable.
-void flush_wal(pqxx::connection& conn);
+/// As prepare_snapshot_statements, for a reader's connection: it can flush_wal (pg.hpp) before
+/// it hands on what it read, since a writer's commit is visible before it is durable.
+void prepare_snapshot_reader(pqxx::connection& conn);
 
 /// Latest snapshots of `ids` (type `type`), in that order; version 0 where there is none.
 std::vector<snapshot> load_snapshot_rows(pqxx::connection& conn, const std::string& type,

@@ -67,6 +67,18 @@ struct flusher_state {
   static inline const char* name = "wal_flusher";
 };
 
+/// Answers `batch`: as it is if flushed, else with what committed in doubt (it may or may not
+/// have reached the disk).
+void answer(std::vector<flusher_state::pending>& batch, bool flushed) {
+  for (auto& p : batch) {
+    if (!flushed)
+      for (auto& c : p.result.committed)
+        if (c == save_committed)
+          c = save_in_doubt;
+    p.rp.deliver(std::move(p.result));
+  }
+}
+
 void flush_wal(flusher_state& st) {
   st.flush_scheduled = false;
   auto batch = std::exchange(st.waiting, {});
@@ -81,25 +93,26 @@ void flush_wal(flusher_state& st) {
   }
   std::chrono::duration<double> took = std::chrono::steady_clock::now() - started;
   st.flush_seconds->observe(took.count());
-  for (auto& p : batch) {
-    // Not flushed: what committed may or may not have reached the disk.
-    if (!flushed)
-      for (auto& c : p.result.committed)
-        if (c == save_committed)
-          c = save_in_doubt;
-    p.rp.deliver(std::move(p.result));
-  }
+  answer(batch, flushed);
 }
 
 flusher_actor::behavior_type flusher_impl(flusher_actor::stateful_pointer<flusher_state> self,
                                           std::string dsn) {
   auto& st = self->state;
-  st.conn = std::make_unique<pg::lazy_connection>(dsn, pg::prepare_wal_flusher);
+  st.conn = std::make_unique<pg::lazy_connection>(dsn, pg::prepare_wal_flush);
   st.log = log::get("persistence");
   st.flush_seconds = &metrics::global().get_histogram(
     "bookstore_wal_flush_seconds",
     "Time of one WAL flush that makes the snapshot batches before it durable",
     metrics::latency_buckets());
+  // Stopped (its writer ended or failed): what waits for a flush is answered in doubt, not left
+  // to the callers' timeouts. Requests still in the mailbox bounce; the entities take an error
+  // on a save as in doubt too.
+  self->set_exit_handler([self](caf::exit_msg& msg) {
+    auto batch = std::exchange(self->state.waiting, {});
+    answer(batch, false);
+    self->quit(msg.reason);
+  });
   return {
     [self](await_flush& a) -> caf::result<save_result> {
       auto rp = self->make_response_promise<save_result>();
@@ -256,6 +269,9 @@ void flush_loads(reader_state& st) {
   // One query per entity type for everything that queued up.
   std::map<std::string, std::vector<size_t>> by_type;
   for (size_t i = 0; i < batch.size(); ++i) by_type[batch[i].req.entity_type].push_back(i);
+  std::vector<snapshot_batch> out(batch.size());
+  std::vector<caf::error> failed(batch.size());
+  bool found = false;
   for (auto& [type, members] : by_type) {
     std::vector<std::string> ids;
     for (auto i : members)
@@ -266,24 +282,42 @@ void flush_loads(reader_state& st) {
       });
       size_t offset = 0;
       for (auto i : members) {
-        snapshot_batch out;
         auto n = batch[i].req.entity_ids.size();
-        for (size_t k = 0; k < n && offset + k < rows.size(); ++k)
-          out.items.push_back(std::move(rows[offset + k]));
+        for (size_t k = 0; k < n && offset + k < rows.size(); ++k) {
+          found = found || rows[offset + k].version > 0;
+          out[i].items.push_back(std::move(rows[offset + k]));
+        }
         offset += n;
-        batch[i].rp.deliver(std::move(out));
       }
     } catch (const std::exception& e) {
       auto err = storage_error(e, *st.log, "snapshot load");
-      for (auto i : members) batch[i].rp.deliver(err);
+      for (auto i : members) failed[i] = err;
     }
+  }
+  // A writer's commit is visible before its flush: what an entity starts from must be durable
+  // (it may answer from it at once), so a load that found rows waits for a flush of its own.
+  if (found) {
+    try {
+      pg::run(*st.conn, [](pqxx::connection& c) { pg::flush_wal(c); });
+    } catch (const std::exception& e) {
+      auto err = storage_error(e, *st.log, "WAL flush after a load");
+      for (auto& f : failed)
+        if (!f)
+          f = err;
+    }
+  }
+  for (size_t i = 0; i < batch.size(); ++i) {
+    if (failed[i])
+      batch[i].rp.deliver(failed[i]);
+    else
+      batch[i].rp.deliver(std::move(out[i]));
   }
 }
 
 reader_actor::behavior_type reader_impl(reader_actor::stateful_pointer<reader_state> self,
                                         std::string dsn) {
   auto& st = self->state;
-  st.conn = std::make_unique<pg::lazy_connection>(dsn, pg::prepare_snapshot_statements);
+  st.conn = std::make_unique<pg::lazy_connection>(dsn, pg::prepare_snapshot_reader);
   st.log = log::get("persistence");
   return {
     [self](load_snapshots& req) -> caf::result<snapshot_batch> {

@@ -2,7 +2,7 @@
 
 // An in-memory snapshot_store_actor for deterministic tests. It keeps snapshots with the real
 // store's version rule, and parks writes until the test says how they end (commit them, answer a
-// conflict, or fail the batch), so a test can see what happens before and after a commit.
+// conflict, fail the batch, or fail to answer it), so a test can see what happens before and after a commit.
 
 #include "actors/protocol/errc.hpp"
 #include "actors/protocol/snapshot_store.hpp"
@@ -16,6 +16,7 @@ namespace bookstore::fakes {
 using commit_atom = caf::atom_constant<caf::atom("fcommit")>;
 using conflict_atom = caf::atom_constant<caf::atom("fconflict")>;
 using fail_atom = caf::atom_constant<caf::atom("ffail")>;
+using bounce_atom = caf::atom_constant<caf::atom("fbounce")>;
 
 struct fake_store_state {
   struct parked {
@@ -33,7 +34,8 @@ struct fake_store_state {
 
 using fake_store_actor = snapshot_store_actor::extend<caf::reacts_to<commit_atom>,
                                                       caf::reacts_to<conflict_atom>,
-                                                      caf::reacts_to<fail_atom>>;
+                                                      caf::reacts_to<fail_atom>,
+                                                      caf::reacts_to<bounce_atom>>;
 
 inline fake_store_actor::behavior_type
 fake_snapshot_store(fake_store_actor::stateful_pointer<fake_store_state> self) {
@@ -74,7 +76,11 @@ fake_snapshot_store(fake_store_actor::stateful_pointer<fake_store_state> self) {
           auto& row = st.rows[{w.entity_type, w.entity_id}];
           bool ok = row.version == w.version - 1;
           if (ok) {
+            // As the real store: a write without an index row leaves the one before.
+            auto listing = std::move(row.listing);
             row = w;
+            if (w.listing.status.empty())
+              row.listing = std::move(listing);
             ++st.rows_written;
           }
           res.committed.push_back(ok ? 1 : 0);
@@ -87,10 +93,16 @@ fake_snapshot_store(fake_store_actor::stateful_pointer<fake_store_state> self) {
       for (auto& p : std::exchange(self->state.pending, {}))
         p.rp.deliver(save_result{std::vector<uint8_t>(p.req.writes.size(), 0)});
     },
-    // Fails every parked batch as if PostgreSQL were down.
+    // Fails every parked batch as if PostgreSQL were down (nothing written).
     [self](fail_atom) {
       for (auto& p : std::exchange(self->state.pending, {}))
-        p.rp.deliver(make_error(errc::storage_unavailable, "", "fake outage"));
+        p.rp.deliver(save_result{std::vector<uint8_t>(p.req.writes.size(), save_failed)});
+    },
+    // Answers every parked batch with an error instead of a result, as when the store's worker
+    // stopped with the batch (committed or not, nobody knows).
+    [self](bounce_atom) {
+      for (auto& p : std::exchange(self->state.pending, {}))
+        p.rp.deliver(caf::make_error(caf::sec::request_receiver_down));
     },
   };
 }

@@ -313,6 +313,17 @@ CAF_TEST(a store that does not answer in time fails the command and a late answe
   CAF_CHECK_EQUAL(last()->on_hand, 8);
 }
 
+CAF_TEST(a write the store did not answer is in doubt and the next message reloads) {
+  stock(3);
+  send(adjust_stock{{}, book, 5});
+  self->send(store, fakes::bounce_atom::value);
+  sched.run();
+  CAF_CHECK_EQUAL(code_of(last()), errc::timeout); // may or may not have committed
+  auto loads = store_state().loads;
+  CAF_CHECK_EQUAL(level_now().on_hand, 3); // what is durable: the write never was
+  CAF_CHECK_EQUAL(store_state().loads, loads + 1);
+}
+
 CAF_TEST(activation starts from the latest snapshot) {
   inventory_state saved;
   saved.on_hand = 17;

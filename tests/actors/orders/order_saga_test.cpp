@@ -628,7 +628,7 @@ CAF_TEST(an order is answered confirmed only once its confirmed snapshot is writ
   CAF_REQUIRE(pending_write_with(id, "confirmed"));
   CAF_CHECK(answer(rid) == nullptr);
   CAF_CHECK_EQUAL(stored_order(id).status, "reserved"); // the durable state is not confirmed yet
-  CAF_CHECK(stored_listing(id).status.empty());         // nor listed: it does not rest yet
+  CAF_CHECK_EQUAL(stored_listing(id).status, "pending"); // listed since its first snapshot
   commit_one();
   auto& r = answered(rid);
   CAF_REQUIRE(!r.err);
