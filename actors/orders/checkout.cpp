@@ -336,7 +336,7 @@ caf::result<order_page> list(pointer self, list_orders& q) {
   auto orders = cfg.orders.get();
   if (!index || !orders)
     return make_error(errc::unavailable, "", "orders are restarting");
-  // The index says pending for a reserved order (order_index.hpp): both are looked up as
+  // The index says pending for a reserved order it lists (order_index.hpp): both are looked up as
   // pending, and the page keeps the orders whose status (the entity's) is the one asked for.
   query_orders query{q.user_id, q.status == "reserved" ? "pending" : q.status, 0, {}, q.limit + 1};
   if (!q.cursor.empty()) {

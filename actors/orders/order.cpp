@@ -128,8 +128,8 @@ order_step order::step_of(const std::string& id, const state_type& st, const set
 }
 
 order_listing order::listing(const state_type& st) {
-  // Reserved lasts milliseconds: the row keeps saying pending (order_index.hpp).
-  if (st.user_id.empty() || st.status == "reserved")
+  // Not while the first reserve runs, nor in reserved: both last milliseconds (order_index.hpp).
+  if (st.user_id.empty() || st.status == "reserved" || (st.status == "pending" && st.attempt <= 1))
     return {};
   return order_listing{st.user_id,   st.status,     st.total,     st.currency,
                        st.client_ip, st.created_at, st.updated_at};

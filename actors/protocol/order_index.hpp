@@ -3,9 +3,11 @@
 // The order index: one row per order in PostgreSQL (owner, status, total, IP, times), the read
 // model behind order lists and the fraud rule's "IP never seen for this user". The order entity
 // stays the truth. Its row is written by the snapshot store in the same statement as the order's
-// snapshot (order_listing), so it is never there without its order. An order is listed from its
-// first snapshot (pending); the step to reserved, which lasts milliseconds, leaves the row as it
-// was, so the row says pending while an order is reserved.
+// snapshot (order_listing), so it is never there without its order. An order is listed once
+// the first attempt of its reserve step is over: at once when it moves on (confirmed, rejected,
+// payment_pending, ...), or as pending when that attempt failed or timed out (an order stuck in
+// pending is listed, so its user sees it and the account purge finds it). The step to reserved,
+// which lasts milliseconds, leaves the row as it was: it says pending while an order is reserved.
 
 #include "actors/protocol/request_ctx.hpp"
 

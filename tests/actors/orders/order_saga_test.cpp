@@ -628,7 +628,7 @@ CAF_TEST(an order is answered confirmed only once its confirmed snapshot is writ
   CAF_REQUIRE(pending_write_with(id, "confirmed"));
   CAF_CHECK(answer(rid) == nullptr);
   CAF_CHECK_EQUAL(stored_order(id).status, "reserved"); // the durable state is not confirmed yet
-  CAF_CHECK_EQUAL(stored_listing(id).status, "pending"); // listed since its first snapshot
+  CAF_CHECK(stored_listing(id).status.empty());         // nor listed: it moves on in ms
   commit_one();
   auto& r = answered(rid);
   CAF_REQUIRE(!r.err);
@@ -844,6 +844,19 @@ CAF_TEST(a step whose answer never comes is handed out again and the saga comple
   CAF_CHECK(settled_as(id, "confirmed"));
   CAF_CHECK_EQUAL(on_hand("bk_a"), 9);
   CAF_CHECK_EQUAL(kept(id), 1);
+}
+
+CAF_TEST(an order stuck in its reserve step is listed as pending) {
+  inv().swallow = {{"reserve:bk_a", 2}}; // the first two reserve answers never come
+  const std::string id = "ord_stuck0001";
+  auto rid = send(order_for(id, {line("bk_a", 1, 1500)}));
+  CAF_CHECK_EQUAL(stored_order(id).status, "pending");
+  CAF_CHECK(stored_listing(id).status.empty()); // its first attempt is under way
+  CAF_REQUIRE(wait_for([&] { return stored_order(id).attempt == 2; }, 1s, 10));
+  CAF_CHECK_EQUAL(stored_listing(id).status, "pending"); // the user sees it, the purge finds it
+  CAF_CHECK_EQUAL(stored_listing(id).user_id, user);
+  CAF_REQUIRE(wait_for([&] { return answer(rid) != nullptr; }, 1s, 30));
+  CAF_CHECK_EQUAL(stored_listing(id).status, "confirmed");
 }
 
 CAF_TEST(a sale that fails after paying is retried without charging again) {
