@@ -336,9 +336,9 @@ caf::result<order_page> list(pointer self, list_orders& q) {
   auto orders = cfg.orders.get();
   if (!index || !orders)
     return make_error(errc::unavailable, "", "orders are restarting");
-  // The index says pending for a reserved order it lists (order_index.hpp): both are looked up as
-  // pending, and the page keeps the orders whose status (the entity's) is the one asked for.
-  query_orders query{q.user_id, q.status == "reserved" ? "pending" : q.status, 0, {}, q.limit + 1};
+  // A row may hold the status before the entity's latest (order_index.hpp): the page keeps the
+  // orders whose status (the entity's) is the one asked for.
+  query_orders query{q.user_id, q.status, 0, {}, q.limit + 1};
   if (!q.cursor.empty()) {
     auto key = cursor::decode(q.cursor);
     auto colon = key ? key->find(':') : std::string::npos;

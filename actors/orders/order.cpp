@@ -128,8 +128,10 @@ order_step order::step_of(const std::string& id, const state_type& st, const set
 }
 
 order_listing order::listing(const state_type& st) {
-  // Not while the first reserve runs, nor in reserved: both last milliseconds (order_index.hpp).
-  if (st.user_id.empty() || st.status == "reserved" || (st.status == "pending" && st.attempt <= 1))
+  // Not while the first attempt of a step in flight runs: it ends in milliseconds, and the next
+  // write lists it (order_index.hpp). An anonymised order is always written: its row forgets too.
+  bool in_flight = st.status == "pending" || st.status == "reserved";
+  if (st.user_id.empty() || (in_flight && st.attempt <= 1 && st.user_id != deleted_user))
     return {};
   return order_listing{st.user_id,   st.status,     st.total,     st.currency,
                        st.client_ip, st.created_at, st.updated_at};

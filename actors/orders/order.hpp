@@ -90,8 +90,8 @@ struct order {
       self->send(c, step_of(id, st, cfg));
   }
 
-  /// The order's row of the order index, written with its snapshot: once its first reserve
-  /// attempt is over, but not for the step to reserved (order_index.hpp).
+  /// The order's row of the order index, written with its snapshot, except while the first
+  /// attempt of its reserve or pay step runs (order_index.hpp).
   static order_listing listing(const state_type& st);
 
   template <class Self>

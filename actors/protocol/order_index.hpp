@@ -3,11 +3,13 @@
 // The order index: one row per order in PostgreSQL (owner, status, total, IP, times), the read
 // model behind order lists and the fraud rule's "IP never seen for this user". The order entity
 // stays the truth. Its row is written by the snapshot store in the same statement as the order's
-// snapshot (order_listing), so it is never there without its order. An order is listed once
-// the first attempt of its reserve step is over: at once when it moves on (confirmed, rejected,
-// payment_pending, ...), or as pending when that attempt failed or timed out (an order stuck in
-// pending is listed, so its user sees it and the account purge finds it). The step to reserved,
-// which lasts milliseconds, leaves the row as it was: it says pending while an order is reserved.
+// snapshot (order_listing), so it is never there without its order. It is written with every
+// snapshot except those of the first attempt of the reserve and pay steps (statuses pending and
+// reserved, attempt 1), which end in milliseconds: an order is listed at once when it moves on
+// (confirmed, rejected, payment_pending, ...), and as pending or reserved once such a step
+// failed or timed out, so an order stuck there is listed (its user sees it, the account purge
+// finds it). Between two writes the row may still hold the status before (the entity has the
+// truth: lists show the entity's view).
 
 #include "actors/protocol/request_ctx.hpp"
 

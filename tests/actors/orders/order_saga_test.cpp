@@ -865,6 +865,7 @@ CAF_TEST(a sale that fails after paying is retried without charging again) {
   auto rid = send(order_for(id, {line("bk_a", 1, 1500), line("bk_b", 1, 1500)}));
   CAF_CHECK(answer(rid) == nullptr); // paid, not sold: no outcome a client can act on yet
   CAF_CHECK_EQUAL(stored_order(id).payment_status, "succeeded");
+  CAF_CHECK_EQUAL(stored_listing(id).status, "reserved"); // paid but stuck: listed
   CAF_REQUIRE(wait_for([&] { return answer(rid) != nullptr; }, 250ms, 40));
   auto& r = answered(rid);
   CAF_REQUIRE(!r.err);
