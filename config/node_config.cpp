@@ -14,8 +14,9 @@ namespace bookstore {
 node_config::node_config() {
   // Half the cores for the actor scheduler (CAF's default is at least 4): the gateway's threads,
   // the database workers and, on one machine, PostgreSQL need the rest. On the 2-core machine
-  // (tests/bench/orders.sh, 7 interleaved pairs) 1 thread beat 2: median 1,444 vs 1,315 orders/s,
-  // p99 149 vs 214 ms, at the same CPU per order. Files and flags may override.
+  // (tests/bench/orders.sh, two interleaved series of 3 and 4 pairs) 1 thread beat 2: medians
+  // 1,417 vs 1,290 and 1,444 vs 1,315 orders/s, p99 119 vs 137 and 149 vs 214 ms, at about the
+  // same CPU per order. Files and flags may override.
   set("scheduler.max-threads",
       static_cast<size_t>(std::max(1u, std::thread::hardware_concurrency() / 2)));
   opt_group{custom_options_, "node"}
