@@ -31,7 +31,8 @@ auto same_value(const T& x, const T& d, long) -> decltype(bool(x == d)) {
 
 template <class Tuple, size_t... Is>
 size_t count_set(const Tuple& fields, const Tuple& defaults, std::index_sequence<Is...>) {
-  return (size_t{0} + ... + (same_value(std::get<2 * Is + 1>(fields), std::get<2 * Is + 1>(defaults), 0) ? 0 : 1));
+  return (size_t{0} + ... +
+          (same_value(std::get<2 * Is + 1>(fields), std::get<2 * Is + 1>(defaults), 0) ? 0 : 1));
 }
 
 template <class Packer, class Tuple, size_t... Is>
@@ -58,20 +59,20 @@ void pack_sparse(Packer& pk, const Tuple& fields, const Tuple& defaults) {
 } // namespace bookstore::entity::detail
 
 /// Like MSGPACK_DEFINE_MAP(fields...), but packing only fields that differ from `Type{}`.
-#define BOOKSTORE_SPARSE_MAP(Type, ...)                                                        \
-  auto msgpack_fields() const {                                                                \
-    return msgpack::type::make_define_map MSGPACK_DEFINE_MAP_IMPL(__VA_ARGS__);                \
-  }                                                                                            \
-  template <class Packer>                                                                      \
-  void msgpack_pack(Packer& msgpack_pk) const {                                                \
-    static const Type defaults{};                                                              \
-    ::bookstore::entity::detail::pack_sparse(msgpack_pk, msgpack_fields().a,                   \
-                                             defaults.msgpack_fields().a);                     \
-  }                                                                                            \
-  void msgpack_unpack(msgpack::object const& msgpack_o) {                                      \
+#define BOOKSTORE_SPARSE_MAP(Type, ...)                                                            \
+  auto msgpack_fields() const {                                                                    \
+    return msgpack::type::make_define_map MSGPACK_DEFINE_MAP_IMPL(__VA_ARGS__);                    \
+  }                                                                                                \
+  template <class Packer>                                                                          \
+  void msgpack_pack(Packer& msgpack_pk) const {                                                    \
+    static const Type defaults{};                                                                  \
+    ::bookstore::entity::detail::pack_sparse(msgpack_pk, msgpack_fields().a,                       \
+                                             defaults.msgpack_fields().a);                         \
+  }                                                                                                \
+  void msgpack_unpack(msgpack::object const& msgpack_o) {                                          \
     msgpack::type::make_define_map MSGPACK_DEFINE_MAP_IMPL(__VA_ARGS__).msgpack_unpack(msgpack_o); \
-  }                                                                                            \
-  template <class MSGPACK_OBJECT>                                                              \
-  void msgpack_object(MSGPACK_OBJECT* msgpack_o, msgpack::zone& msgpack_z) const {             \
-    msgpack_fields().msgpack_object(msgpack_o, msgpack_z);                                     \
+  }                                                                                                \
+  template <class MSGPACK_OBJECT>                                                                  \
+  void msgpack_object(MSGPACK_OBJECT* msgpack_o, msgpack::zone& msgpack_z) const {                 \
+    msgpack_fields().msgpack_object(msgpack_o, msgpack_z);                                         \
   }

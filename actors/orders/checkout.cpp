@@ -8,7 +8,6 @@
 #include <caf/all.hpp>
 
 #include <algorithm>
-
 #include <set>
 
 namespace bookstore {

@@ -61,12 +61,13 @@ struct order_state {
   std::string last_error;
   std::string request_id; ///< of the request that started the saga (logs of its steps)
   // Fields at their defaults are left out of snapshots: a default never changes (sparse_map.hpp).
-  BOOKSTORE_SPARSE_MAP(order_state, user_id, body_hash, status, step, attempt, step_since, step_deadline, retry_at, items,
-                     total, currency, name, line1, line2, city, postal_code, country, payment_id,
-                     payment_token, payment_status, decline_code, short_book, manual_capture,
-                     payment_started, stock_committed, restock, client_ip, session_id, carrier,
-                     tracking_number, shipment_status, history, created_at, updated_at,
-                     pending_since, answer, review, last_error, request_id)
+  BOOKSTORE_SPARSE_MAP(order_state, user_id, body_hash, status, step, attempt, step_since,
+                       step_deadline, retry_at, items, total, currency, name, line1, line2, city,
+                       postal_code, country, payment_id, payment_token, payment_status,
+                       decline_code, short_book, manual_capture, payment_started, stock_committed,
+                       restock, client_ip, session_id, carrier, tracking_number, shipment_status,
+                       history, created_at, updated_at, pending_since, answer, review, last_error,
+                       request_id)
 };
 
 } // namespace bookstore

@@ -32,9 +32,9 @@ struct payment_state {
   int64_t created_at = 0;
   int64_t updated_at = 0;
   // Fields at their defaults are left out of snapshots: a default never changes (sparse_map.hpp).
-  BOOKSTORE_SPARSE_MAP(payment_state, order_id, status, amount, currency, token, manual_capture, decline_code,
-                     provider_ref, op, call, call_started, call_deadline, last_op, last_op_attempt, last_error,
-                     events, created_at, updated_at)
+  BOOKSTORE_SPARSE_MAP(payment_state, order_id, status, amount, currency, token, manual_capture,
+                       decline_code, provider_ref, op, call, call_started, call_deadline, last_op,
+                       last_op_attempt, last_error, events, created_at, updated_at)
 };
 
 } // namespace bookstore

@@ -172,7 +172,7 @@ struct order_step {
   bool payment_started = false; ///< a payment intent may exist: undo it when unwinding
   bool stock_committed = false; ///< the stock is sold: unwinding returns it instead of releasing
   bool restock = true;          ///< refund: return the stock (false once shipped)
-  bool needs_ip_check = false;  ///< reserve: ask whether the IP is known (over the review threshold)
+  bool needs_ip_check = false;  ///< reserve: ask if the IP is known (over the review threshold)
   std::string client_ip;
   int64_t created_at = 0;
   std::string request_id;
@@ -259,9 +259,9 @@ typename Inspector::result_type inspect(Inspector& f, order_event& x) {
 
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, order_step& x) {
-  return f(caf::meta::type_name("order_step"), x.order_id, x.step, x.attempt, x.status,
-           x.user_id, x.session_id, x.items, x.total, x.payment_id, x.payment_token,
-           x.manual_capture, x.payment_started, x.stock_committed, x.restock, x.needs_ip_check, x.client_ip,
+  return f(caf::meta::type_name("order_step"), x.order_id, x.step, x.attempt, x.status, x.user_id,
+           x.session_id, x.items, x.total, x.payment_id, x.payment_token, x.manual_capture,
+           x.payment_started, x.stock_committed, x.restock, x.needs_ip_check, x.client_ip,
            x.created_at, x.request_id);
 }
 

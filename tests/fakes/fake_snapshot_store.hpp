@@ -2,7 +2,8 @@
 
 // An in-memory snapshot_store_actor for deterministic tests. It keeps snapshots with the real
 // store's version rule, and parks writes until the test says how they end (commit them, answer a
-// conflict, fail the batch, or fail to answer it), so a test can see what happens before and after a commit.
+// conflict, fail the batch, or fail to answer it), so a test can see what happens before and
+// after a commit.
 
 #include "actors/protocol/errc.hpp"
 #include "actors/protocol/snapshot_store.hpp"

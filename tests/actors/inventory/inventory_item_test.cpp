@@ -342,7 +342,8 @@ CAF_TEST(reservations that expired while the item was away do not count) {
   inventory_state saved;
   saved.on_hand = 5;
   saved.reservations["ord_x"] = reservation{5, now_ms() - 1};
-  stored_row() = snapshot{inventory_item::entity_type, book, 1, entity::encode(saved), 1, now_ms() - 1, {}};
+  stored_row() =
+      snapshot{inventory_item::entity_type, book, 1, entity::encode(saved), 1, now_ms() - 1, {}};
   send(reserve_stock{{}, book, "ord_y", 5, 0});
   commit();
   CAF_REQUIRE(last());
