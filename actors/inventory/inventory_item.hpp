@@ -33,8 +33,9 @@ struct inventory_item {
 
   struct settings {
     int64_t default_ttl_ms = 15 * 60 * 1000;
-    /// How long a committed order is remembered (so a repeated commit is recognised). Kept short:
-    /// a best-seller's snapshot holds one entry per sale in this window.
+    /// How long a committed order is remembered at least (so a repeated commit is recognised); it
+    /// is forgotten with the item's next change after that. Kept short: a best-seller's snapshot
+    /// holds one entry per sale in this window.
     int64_t commit_memory_ms = 10 * 60 * 1000;
     /// How long a return is remembered: a repeat must never add twice, and a late step of the
     /// order must find it. Every undone order leaves one entry here for this long.
@@ -66,9 +67,10 @@ struct inventory_item {
   static caf::expected<stock_level> handle(state_type& st, const return_stock& msg,
                                            entity::env& e, const settings& cfg);
 
-  /// When the earliest reservation expires or a remembered commit may be forgotten (0 = never).
+  /// When the earliest reservation expires (0 = never); remembered sales and returns are
+  /// forgotten with the item's next change, not on a wake of their own.
   static int64_t wake_at(const state_type& st);
-  /// Releases expired reservations and forgets old commits.
+  /// Releases expired reservations (and forgets old sales and returns with them).
   static void on_wake(state_type& st, entity::env& e, const settings& cfg);
 
   /// Called by the runtime whenever `st` is durable (loaded, or a write committed): tells the

@@ -219,6 +219,30 @@ CAF_TEST(a reservation that is not committed expires on its own) {
   CAF_CHECK_EQUAL(level_now().available, 10);
 }
 
+CAF_TEST(a sale is forgotten with the next change and not by a wake and a write of its own) {
+  stock(10);
+  send(reserve_stock{{}, book, "ord_a", 3, 0});
+  commit();
+  send(commit_reservation{{}, book, "ord_a"});
+  commit();
+  CAF_CHECK_EQUAL(stored_state().committed.size(), 1u);
+  CAF_CHECK_EQUAL(stored_row().wake_at, 0); // nothing held: nothing to wake for
+  auto saves = store_state().saves;
+  advance_time(11min); // past the ten minutes a sale is remembered
+  sched.run();
+  CAF_CHECK_EQUAL(store_state().saves, saves);
+  CAF_CHECK_EQUAL(stored_state().committed.size(), 1u);
+  send(reserve_stock{{}, book, "ord_b", 1, 0});
+  CAF_REQUIRE_EQUAL(store_state().pending.size(), 1u);
+  commit();
+  CAF_CHECK_EQUAL(stored_state().committed.size(), 0u);
+  CAF_CHECK_EQUAL(stored_state().reservations.size(), 1u);
+  CAF_CHECK_EQUAL(stored_state().on_hand, 7);
+  // Forgotten: a commit of the old order now finds nothing to sell.
+  send(commit_reservation{{}, book, "ord_a"});
+  CAF_CHECK_EQUAL(code_of(last()), errc::not_found);
+}
+
 CAF_TEST(stock below what is reserved is refused) {
   stock(5);
   send(reserve_stock{{}, book, "ord_a", 4, 0});
