@@ -622,6 +622,11 @@ struct shard_state {
     // Expire what fell due while the entity was away before any command sees the state.
     fire_due(id, s);
     watch_deadline(id, s);
+    // A row that asks for a wake its state no longer has (written by a version whose wake_at
+    // counted more) is rewritten once: else every due lookup would load it again, and such rows
+    // could crowd out entities that are due.
+    if (snap->version > 0 && snap->wake_at != 0 && Entity::wake_at(s.state) == 0)
+      mark_dirty(id, s);
     // A command may drop the entity; the ones after it then get an error from run().
     for (auto& q : queued) q(nullptr);
     if (auto again = slots.find(id); again != slots.end())

@@ -375,6 +375,31 @@ CAF_TEST(reservations that expired while the item was away do not count) {
   CAF_CHECK_EQUAL(stored_state().reservations.count("ord_x"), 0u);
 }
 
+CAF_TEST(a row that asks for a wake its state no longer has is rewritten once) {
+  // Written when remembered sales still counted for wake_at.
+  inventory_state saved;
+  saved.on_hand = 6;
+  saved.committed["ord_x"] = now_ms() - 1;
+  stored_row() =
+    snapshot{inventory_item::entity_type, book, 3, entity::encode(saved), 1, now_ms() - 1, {}};
+  auto answers = got->list.size();
+  send(get_stock{{}, book});
+  CAF_REQUIRE_EQUAL(store_state().pending.size(), 1u);
+  commit();
+  // The read is answered from the state as rewritten.
+  CAF_REQUIRE_EQUAL(got->list.size(), answers + 1);
+  CAF_REQUIRE(last());
+  CAF_CHECK_EQUAL(last()->on_hand, 6);
+  CAF_CHECK_EQUAL(stored_row().version, 4);
+  CAF_CHECK_EQUAL(stored_row().wake_at, 0);
+  CAF_CHECK_EQUAL(stored_state().committed.size(), 0u);
+  CAF_CHECK_EQUAL(stored_state().on_hand, 6);
+  // Once is enough: reading it again writes nothing.
+  auto saves = store_state().saves;
+  CAF_CHECK_EQUAL(level_now().on_hand, 6);
+  CAF_CHECK_EQUAL(store_state().saves, saves);
+}
+
 CAF_TEST(idle items leave memory and come back from their snapshot) {
   stock(8);
   auto loads = store_state().loads;
