@@ -24,6 +24,7 @@
 #include "actors/protocol/order_index.hpp"
 #include "actors/protocol/request_ctx.hpp"
 
+#include <caf/atom.hpp>
 #include <caf/meta/type_name.hpp>
 #include <caf/replies_to.hpp>
 #include <caf/typed_actor.hpp>
@@ -286,8 +287,12 @@ using order_actor = caf::typed_actor<caf::replies_to<place_order>::with<order_vi
                                      caf::replies_to<order_event>::with<order_view>,
                                      caf::reacts_to<wake_entity>>;
 
+/// The checkout's own timer: it fails payment calls whose answer is late (never sent by others).
+using checkout_sweep_atom = caf::atom_constant<caf::atom("cosweep")>;
+
 /// The checkout service of a node: carries out order steps, lists orders.
 using checkout_actor = caf::typed_actor<caf::reacts_to<order_step>,
-                                        caf::replies_to<list_orders>::with<order_page>>;
+                                        caf::replies_to<list_orders>::with<order_page>,
+                                        caf::reacts_to<checkout_sweep_atom>>;
 
 } // namespace bookstore
