@@ -54,7 +54,8 @@ void ask_payments(pointer self, const payment_actor& payments, Msg msg, OnOk on_
   auto w = std::make_shared<payment_wait>();
   w->deadline = self->clock().now() + st.cfg.payment_wait;
   w->expire = [on_error]() mutable {
-    caf::error err = make_error(errc::timeout, "", "the payment did not answer within payment-wait");
+    caf::error err
+      = make_error(errc::timeout, "", "the payment did not answer within payment-wait");
     on_error(err);
   };
   st.waits.push_back(w);
