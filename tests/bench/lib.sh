@@ -90,6 +90,50 @@ run_wrk() {
   wrk -t2 -c"$4" -d"$5"s --latency -s "$3" "$2" >"$WORK/$1.wrk" 2>&1
 }
 
+# cpu_snapshot FILE: CPU time so far (user+system clock ticks) of each thread of the node and of
+# the PostgreSQL server's processes, to be compared by cpu_per_request. Orders/s on this VM moves
+# with its phase; CPU per request and where it goes say more about a change.
+cpu_snapshot() {
+  local pm t
+  pm=$(head -1 "$ROOT/var/pg/postmaster.pid")
+  {
+    for t in /proc/"${PIDS[0]}"/task/*; do
+      echo "node $(cat "$t/comm") $(awk '{print $14 + $15}' "$t/stat")"
+    done
+    for t in "$pm" $(pgrep -P "$pm"); do
+      echo "postgres $t $(awk '{print $14 + $15}' "/proc/$t/stat" 2>/dev/null || echo 0)"
+    done
+  } >"$1"
+}
+
+# cpu_per_request BEFORE AFTER REQUESTS: µs of CPU per request of the node (by thread name) and
+# of PostgreSQL between two cpu_snapshot files (a backend that ended in between is not counted).
+cpu_per_request() {
+  python3 - "$1" "$2" "$3" "$(getconf CLK_TCK)" <<'PY'
+import collections, sys
+before, after, requests, hz = sys.argv[1], sys.argv[2], int(sys.argv[3]), int(sys.argv[4])
+def read(path):
+    out = collections.Counter()
+    for line in open(path):
+        who, name, ticks = line.split()
+        out[(who, name)] += int(ticks)
+    return out
+a, b = read(before), read(after)
+def us(ticks):
+    return ticks * 1e6 / hz / max(requests, 1)
+node, pg = collections.Counter(), 0
+for (who, name), ticks in b.items():
+    delta = ticks - a.get((who, name), 0)
+    if who == "node":
+        node[name] += delta
+    else:
+        pg += max(delta, 0)
+threads = ", ".join(f"{n} {us(t):.0f}" for n, t in node.most_common() if us(t) >= 1)
+print(f"CPU per request: node {us(sum(node.values())):.0f} us ({threads}), "
+      f"PostgreSQL {us(pg):.0f} us")
+PY
+}
+
 # wrk_field NAME rps|p50|p99|errors: one figure of a wrk run (latencies in ms)
 wrk_field() {
   python3 - "$WORK/$1.wrk" "$2" <<'PY'
