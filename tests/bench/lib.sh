@@ -115,7 +115,8 @@ before, after, requests, hz = sys.argv[1], sys.argv[2], int(sys.argv[3]), int(sy
 def read(path):
     out = collections.Counter()
     for line in open(path):
-        who, name, ticks = line.split()
+        who, rest = line.rstrip("\n").split(" ", 1)
+        name, ticks = rest.rsplit(" ", 1) # a thread's name may hold spaces
         out[(who, name)] += int(ticks)
     return out
 a, b = read(before), read(after)
