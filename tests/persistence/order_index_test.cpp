@@ -41,13 +41,6 @@ struct fixture : test_coordinator_fixture<> {
       id, user, status, ip);
   }
 
-  /// WAL flushes done so far by any connection (each bumps its backend's row).
-  int64_t wal_flushes() {
-    pqxx::connection c{db.dsn()};
-    return pqxx::nontransaction{c}.exec("SELECT coalesce(sum(n), 0) FROM wal_flush")[0][0]
-      .as<int64_t>();
-  }
-
   bool known(check_ip q) {
     std::optional<caf::expected<bool>> out;
     sys.spawn([&out, this, q](caf::event_based_actor* me) {
@@ -79,11 +72,11 @@ CAF_TEST(a known IP is answered only after a WAL flush and an unknown one withou
   // The row that makes the IP known may come from a snapshot commit not yet flushed: the fraud
   // rule lets an order through on it only once it is durable.
   listed("ord_a", "usr_1", "203.0.113.7", "confirmed");
-  auto before = wal_flushes();
+  auto before = db.wal_flushes();
   CAF_CHECK(known(check_ip{"usr_1", "203.0.113.7", "ord_new"}));
-  CAF_CHECK_EQUAL(wal_flushes(), before + 1);
+  CAF_CHECK_EQUAL(db.wal_flushes(), before + 1);
   CAF_CHECK(!known(check_ip{"usr_1", "192.0.2.1", "ord_new"}));
-  CAF_CHECK_EQUAL(wal_flushes(), before + 1);
+  CAF_CHECK_EQUAL(db.wal_flushes(), before + 1);
 }
 
 CAF_TEST_FIXTURE_SCOPE_END()

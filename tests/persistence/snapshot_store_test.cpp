@@ -76,13 +76,6 @@ struct fixture : test_coordinator_fixture<> {
     return r.empty() ? 0 : r[0][0].as<int64_t>();
   }
 
-  /// WAL flushes done so far by any connection (each bumps its backend's row).
-  int64_t wal_flushes() {
-    pqxx::connection c{db.dsn()};
-    return pqxx::nontransaction{c}.exec("SELECT coalesce(sum(n), 0) FROM wal_flush")[0][0]
-      .as<int64_t>();
-  }
-
   template <class Reply, class Msg>
   caf::expected<Reply> ask(Msg msg) {
     std::optional<caf::expected<Reply>> out;
@@ -211,16 +204,16 @@ CAF_TEST(a load that found a snapshot is answered only after a WAL flush of its 
   // A writer's commit is visible before its flush: a reader handing out what it found (an
   // entity may answer from it at once) first makes it durable.
   CAF_REQUIRE(ask<save_result>(save_snapshots{{snap("a", 1, "v1")}}));
-  auto before = wal_flushes();
+  auto before = db.wal_flushes();
   auto got = ask<snapshot_batch>(load_snapshots{"thing", {"a"}});
   CAF_REQUIRE(got);
   CAF_CHECK_EQUAL(got->items.at(0).version, 1);
-  CAF_CHECK_EQUAL(wal_flushes(), before + 1);
+  CAF_CHECK_EQUAL(db.wal_flushes(), before + 1);
   // Nothing found, nothing to make durable.
   got = ask<snapshot_batch>(load_snapshots{"thing", {"missing"}});
   CAF_REQUIRE(got);
   CAF_CHECK_EQUAL(got->items.at(0).version, 0);
-  CAF_CHECK_EQUAL(wal_flushes(), before + 1);
+  CAF_CHECK_EQUAL(db.wal_flushes(), before + 1);
 }
 
 CAF_TEST(entities with work due are found by wake time) {
