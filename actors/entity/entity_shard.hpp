@@ -680,8 +680,8 @@ struct shard_state {
             return;
           log::warn(*log, "-", "saving {} {} entities failed: {}", ids->size(),
                     Entity::entity_type, to_string(err));
-          // The store may have committed before it failed to answer (a writer's commit waits
-          // for its flusher): in doubt, not failed.
+          // An error says nothing about whether the write committed (it may come from anywhere
+          // on the way, a writer that stopped included): in doubt, not failed.
           for (auto& id : *ids) saved(id, call, save_in_doubt);
         });
   }

@@ -78,23 +78,9 @@ std::string bytea_hex(const std::string& bytes) {
   return out;
 }
 
-// An insert or a HOT update of the backend's own row: the commit always has WAL to flush, and no
-// two connections wait on one row lock.
-constexpr const char* wal_flush_sql
-  = "INSERT INTO wal_flush AS f (backend, n) VALUES (pg_backend_pid(), 1)"
-    " ON CONFLICT (backend) DO UPDATE SET n = f.n + 1";
-
-void prepare_wal_flush(pqxx::connection& conn) {
-  conn.prepare("wal_flush", wal_flush_sql);
+void commit_synchronously(pqxx::connection& conn) {
   pqxx::nontransaction tx{conn};
   tx.exec("SET synchronous_commit TO on");
-}
-
-void flush_wal(pqxx::connection& conn) {
-  pqxx::nontransaction tx{conn};
-  // A commit that wrote nothing would return without waiting for the flush.
-  if (tx.exec_prepared("wal_flush").affected_rows() != 1)
-    throw std::runtime_error("the WAL flush wrote no row");
 }
 
 lazy_connection::lazy_connection(std::string dsn, prepare_fn prepare,

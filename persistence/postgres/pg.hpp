@@ -68,15 +68,10 @@ private:
   std::unique_ptr<pqxx::connection> conn_;
 };
 
-/// Prepares flush_wal on `conn` and makes its commits wait for the WAL flush, whatever the
-/// server's default.
-void prepare_wal_flush(pqxx::connection& conn);
-
-/// A synchronous commit that writes one small row (this backend's in table wal_flush): once it
-/// returns, every commit made before it on any connection is durable. A commit made with
-/// synchronous_commit off is visible to other sessions before that; whoever hands on what it read
-/// as durable flushes first.
-void flush_wal(pqxx::connection& conn);
+/// Makes every commit on `conn` return only once it is flushed to disk, whatever the server's or
+/// the database's default (`synchronous_commit`). Such a commit is also visible to other sessions
+/// only from then on: what they read of it is durable.
+void commit_synchronously(pqxx::connection& conn);
 
 /// Runs `body` in a transaction on `conn`; a broken connection is retried once on a new one.
 /// Maps failures: broken connection / other SQL errors -> storage_unavailable, with `what` in the

@@ -75,13 +75,7 @@ void prepare_snapshot_statements(pqxx::connection& conn) {
 
 void prepare_snapshot_writer(pqxx::connection& conn) {
   prepare_snapshot_statements(conn);
-  pqxx::nontransaction tx{conn};
-  tx.exec("SET synchronous_commit TO off");
-}
-
-void prepare_snapshot_reader(pqxx::connection& conn) {
-  prepare_snapshot_statements(conn);
-  prepare_wal_flush(conn);
+  commit_synchronously(conn);
 }
 
 std::vector<snapshot> load_snapshot_rows(pqxx::connection& conn, const std::string& type,

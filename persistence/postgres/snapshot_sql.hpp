@@ -12,16 +12,13 @@
 
 namespace bookstore::pg {
 
-/// Prepares the statements below on a fresh connection.
+/// Prepares the statements below on a fresh connection (a reader's).
 void prepare_snapshot_statements(pqxx::connection& conn);
 
-/// As prepare_snapshot_statements, for a writer's connection: its commits do not wait for the
-/// WAL flush (pg::flush_wal on another connection makes them durable).
+/// As prepare_snapshot_statements, for a writer's connection: each of its commits returns only
+/// once it is on disk (pg::commit_synchronously), so a write is durable when save_snapshot_rows
+/// returns, and what readers find of it is durable too.
 void prepare_snapshot_writer(pqxx::connection& conn);
-
-/// As prepare_snapshot_statements, for a reader's connection: it can flush_wal (pg.hpp) before
-/// it hands on what it read, since a writer's commit is visible before it is durable.
-void prepare_snapshot_reader(pqxx::connection& conn);
 
 /// Latest snapshots of `ids` (type `type`), in that order; version 0 where there is none.
 std::vector<snapshot> load_snapshot_rows(pqxx::connection& conn, const std::string& type,

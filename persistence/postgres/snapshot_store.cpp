@@ -9,7 +9,6 @@
 #include <caf/all.hpp>
 
 #include <chrono>
-#include <deque>
 #include <map>
 #include <unordered_set>
 
@@ -18,20 +17,6 @@ namespace bookstore {
 namespace {
 
 using flush_atom = caf::atom_constant<caf::atom("sflush")>;
-
-/// A batch's outcome, committed but maybe not flushed yet: answered once a flush after it
-/// returned (the writer delegates each of its requests to its flusher with this).
-struct await_flush {
-  save_result result;
-};
-
-template <class Inspector>
-typename Inspector::result_type inspect(Inspector& f, await_flush& x) {
-  return f(caf::meta::type_name("await_flush"), x.result);
-}
-
-using flusher_actor = caf::typed_actor<caf::replies_to<await_flush>::with<save_result>,
-                                       caf::reacts_to<flush_atom>>;
 
 using writer_actor = caf::typed_actor<caf::replies_to<save_snapshots>::with<save_result>,
                                       caf::reacts_to<flush_atom>>;
@@ -47,95 +32,21 @@ caf::error storage_error(const std::exception& e, spdlog::logger& lg, const char
   return make_error(errc::storage_unavailable, "", "database failure");
 }
 
-// -- flushers -----------------------------------------------------------------------------------
-
-// A writer's commits do not wait for the WAL flush: its statements run back to back instead of
-// each waiting out an fsync. Its flusher makes them durable: one synchronous commit on its own
-// connection flushes the WAL up to itself, so every batch whose statement returned before that
-// commit began is durable once it returns, and only then answered. Batches that queue up while
-// a flush runs share the next one.
-struct flusher_state {
-  struct pending {
-    save_result result;
-    caf::typed_response_promise<save_result> rp;
-  };
-  std::unique_ptr<pg::lazy_connection> conn;
-  std::vector<pending> waiting;
-  bool flush_scheduled = false;
-  metrics::histogram* flush_seconds = nullptr;
-  std::shared_ptr<spdlog::logger> log;
-  static inline const char* name = "wal_flusher";
-};
-
-/// Answers `batch`: as it is if flushed, else with what committed in doubt (it may or may not
-/// have reached the disk).
-void answer(std::vector<flusher_state::pending>& batch, bool flushed) {
-  for (auto& p : batch) {
-    if (!flushed)
-      for (auto& c : p.result.committed)
-        if (c == save_committed)
-          c = save_in_doubt;
-    p.rp.deliver(std::move(p.result));
-  }
-}
-
-void flush_wal(flusher_state& st) {
-  st.flush_scheduled = false;
-  auto batch = std::exchange(st.waiting, {});
-  auto started = std::chrono::steady_clock::now();
-  bool flushed = true;
-  try {
-    // A flush on a new connection after a broken one is as good: it covers the same commits.
-    pg::run(*st.conn, [](pqxx::connection& c) { pg::flush_wal(c); });
-  } catch (const std::exception& e) {
-    log::warn(*st.log, "-", "WAL flush failed: {}", e.what());
-    flushed = false;
-  }
-  std::chrono::duration<double> took = std::chrono::steady_clock::now() - started;
-  st.flush_seconds->observe(took.count());
-  answer(batch, flushed);
-}
-
-flusher_actor::behavior_type flusher_impl(flusher_actor::stateful_pointer<flusher_state> self,
-                                          std::string dsn) {
-  auto& st = self->state;
-  st.conn = std::make_unique<pg::lazy_connection>(dsn, pg::prepare_wal_flush);
-  st.log = log::get("persistence");
-  st.flush_seconds = &metrics::global().get_histogram(
-    "bookstore_wal_flush_seconds",
-    "Time of one WAL flush that makes the snapshot batches before it durable",
-    metrics::latency_buckets());
-  // Stopped (its writer ended or failed): what waits for a flush is answered in doubt, not left
-  // to the callers' timeouts. Requests still in the mailbox bounce; the entities take an error
-  // on a save as in doubt too.
-  self->set_exit_handler([self](caf::exit_msg& msg) {
-    auto batch = std::exchange(self->state.waiting, {});
-    answer(batch, false);
-    self->quit(msg.reason);
-  });
-  return {
-    [self](await_flush& a) -> caf::result<save_result> {
-      auto rp = self->make_response_promise<save_result>();
-      self->state.waiting.push_back({std::move(a.result), rp});
-      if (!self->state.flush_scheduled) {
-        self->state.flush_scheduled = true;
-        self->send(self, flush_atom::value);
-      }
-      return rp;
-    },
-    [self](flush_atom) { flush_wal(self->state); },
-  };
-}
-
 // -- writers ------------------------------------------------------------------------------------
 
+// A writer's commit returns once it is on disk (synchronous_commit on its connection, whatever
+// the server's default), so each batch is answered as soon as its statement returns. The fsync
+// is the writer's wait, not its CPU: the writes that queue up meanwhile are the next batch, so
+// batches grow with load and one fsync covers them all. (Commits that did not wait for the disk,
+// made durable by a synchronous commit on a second connection, cost more on 2 cores: about a
+// fifth more CPU per confirmed order in tests/bench/orders.sh, from smaller batches, the extra
+// commits and the hand-over between the two.)
 struct writer_state {
   struct pending {
     save_snapshots req;
     caf::typed_response_promise<save_result> rp;
   };
   std::unique_ptr<pg::lazy_connection> conn;
-  flusher_actor flusher;
   std::vector<pending> batch;
   bool flush_scheduled = false;
   size_t max_batch = 5000;
@@ -209,29 +120,22 @@ void flush_writes(writer_state& st) {
     for (size_t i = 0; i < p.req.writes.size(); ++i, ++k)
       res.committed.push_back(slot_of[k] < 0 ? uint8_t{save_conflict}
                                              : status[static_cast<size_t>(slot_of[k])]);
-    // Answered by the flusher once what committed is durable.
-    p.rp.delegate(st.flusher, await_flush{std::move(res)});
+    p.rp.deliver(std::move(res));
   }
 }
 
 writer_actor::behavior_type writer_impl(writer_actor::stateful_pointer<writer_state> self,
-                                        std::string dsn, size_t max_batch, bool detached) {
+                                        std::string dsn, size_t max_batch) {
   auto& st = self->state;
   st.conn = std::make_unique<pg::lazy_connection>(dsn, pg::prepare_snapshot_writer);
-  // Its own flusher, linked: if either fails, both are replaced.
-  st.flusher = detached ? self->spawn<caf::detached + caf::linked>(flusher_impl, dsn)
-                        : self->spawn<caf::linked>(flusher_impl, dsn);
-  // A link does not stop the flusher when the writer ends normally; this does.
-  self->attach_functor([flusher = st.flusher](const caf::error&) {
-    caf::anon_send_exit(flusher, caf::exit_reason::user_shutdown);
-  });
   st.max_batch = std::max<size_t>(1, max_batch);
   st.log = log::get("persistence");
   static const std::vector<double> sizes{1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 2000, 5000};
   st.batch_size = &metrics::global().get_histogram(
     "bookstore_snapshot_batch_size", "Snapshots written per transaction (group commit)", sizes);
   st.commit_seconds = &metrics::global().get_histogram(
-    "bookstore_snapshot_commit_seconds", "Time to write and commit one snapshot transaction",
+    "bookstore_snapshot_commit_seconds",
+    "Time to write and commit one snapshot transaction, its fsync included",
     metrics::latency_buckets());
   return {
     [self](save_snapshots& req) -> caf::result<save_result> {
@@ -271,7 +175,6 @@ void flush_loads(reader_state& st) {
   for (size_t i = 0; i < batch.size(); ++i) by_type[batch[i].req.entity_type].push_back(i);
   std::vector<snapshot_batch> out(batch.size());
   std::vector<caf::error> failed(batch.size());
-  bool found = false;
   for (auto& [type, members] : by_type) {
     std::vector<std::string> ids;
     for (auto i : members)
@@ -283,27 +186,13 @@ void flush_loads(reader_state& st) {
       size_t offset = 0;
       for (auto i : members) {
         auto n = batch[i].req.entity_ids.size();
-        for (size_t k = 0; k < n && offset + k < rows.size(); ++k) {
-          found = found || rows[offset + k].version > 0;
+        for (size_t k = 0; k < n && offset + k < rows.size(); ++k)
           out[i].items.push_back(std::move(rows[offset + k]));
-        }
         offset += n;
       }
     } catch (const std::exception& e) {
       auto err = storage_error(e, *st.log, "snapshot load");
       for (auto i : members) failed[i] = err;
-    }
-  }
-  // A writer's commit is visible before its flush: what an entity starts from must be durable
-  // (it may answer from it at once), so a load that found rows waits for a flush of its own.
-  if (found) {
-    try {
-      pg::run(*st.conn, [](pqxx::connection& c) { pg::flush_wal(c); });
-    } catch (const std::exception& e) {
-      auto err = storage_error(e, *st.log, "WAL flush after a load");
-      for (auto& f : failed)
-        if (!f)
-          f = err;
     }
   }
   for (size_t i = 0; i < batch.size(); ++i) {
@@ -317,7 +206,7 @@ void flush_loads(reader_state& st) {
 reader_actor::behavior_type reader_impl(reader_actor::stateful_pointer<reader_state> self,
                                         std::string dsn) {
   auto& st = self->state;
-  st.conn = std::make_unique<pg::lazy_connection>(dsn, pg::prepare_snapshot_reader);
+  st.conn = std::make_unique<pg::lazy_connection>(dsn, pg::prepare_snapshot_statements);
   st.log = log::get("persistence");
   return {
     [self](load_snapshots& req) -> caf::result<snapshot_batch> {
@@ -361,8 +250,8 @@ using store_pointer = snapshot_store_actor::stateful_pointer<store_state>;
 writer_actor start_writer(store_pointer self) {
   auto& s = self->state.settings;
   if (s.detached)
-    return self->spawn<caf::detached + caf::linked>(writer_impl, s.dsn, s.max_batch, true);
-  return self->spawn<caf::linked>(writer_impl, s.dsn, s.max_batch, false);
+    return self->spawn<caf::detached + caf::linked>(writer_impl, s.dsn, s.max_batch);
+  return self->spawn<caf::linked>(writer_impl, s.dsn, s.max_batch);
 }
 
 reader_actor start_reader(store_pointer self) {

@@ -68,15 +68,4 @@ CAF_TEST(an IP is known from another order of the user that went through) {
   CAF_CHECK(!known(check_ip{"usr_2", "198.51.100.9", "ord_new"})); // it did not go through
 }
 
-CAF_TEST(a known IP is answered only after a WAL flush and an unknown one without) {
-  // The row that makes the IP known may come from a snapshot commit not yet flushed: the fraud
-  // rule lets an order through on it only once it is durable.
-  listed("ord_a", "usr_1", "203.0.113.7", "confirmed");
-  auto before = db.wal_flushes();
-  CAF_CHECK(known(check_ip{"usr_1", "203.0.113.7", "ord_new"}));
-  CAF_CHECK_EQUAL(db.wal_flushes(), before + 1);
-  CAF_CHECK(!known(check_ip{"usr_1", "192.0.2.1", "ord_new"}));
-  CAF_CHECK_EQUAL(db.wal_flushes(), before + 1);
-}
-
 CAF_TEST_FIXTURE_SCOPE_END()

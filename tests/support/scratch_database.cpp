@@ -25,12 +25,6 @@ scratch_database::scratch_database() {
     throw std::runtime_error(err);
 }
 
-int64_t scratch_database::wal_flushes() const {
-  pqxx::connection c{dsn_};
-  return pqxx::nontransaction{c}.exec("SELECT coalesce(sum(n), 0) FROM wal_flush")[0][0]
-    .as<int64_t>();
-}
-
 scratch_database::~scratch_database() {
   try {
     pqxx::connection admin{server_ + "/postgres"};

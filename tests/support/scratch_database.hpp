@@ -3,7 +3,6 @@
 // A fresh PostgreSQL database per test, migrated, dropped afterwards. The server comes from
 // BOOKSTORE_TEST_PG (deploy/dev.sh test sets it); without it the test fails, never skips.
 
-#include <cstdint>
 #include <string>
 
 namespace bookstore::testing {
@@ -17,9 +16,8 @@ public:
 
   const std::string& dsn() const { return dsn_; }
 
-  /// WAL flushes done so far by any connection to this database (each bumps its backend's row of
-  /// `wal_flush`, migration 007).
-  int64_t wal_flushes() const;
+  /// The database's name.
+  const std::string& name() const { return name_; }
 
 private:
   std::string server_;
