@@ -152,7 +152,8 @@ struct shard_state {
   std::unordered_map<std::string, slot> slots;
   std::vector<std::string> to_load;
   std::vector<std::string> to_save;
-  bool flush_scheduled = false;
+  bool flush_wanted = false;    ///< to_load or to_save holds ids not sent yet
+  bool flush_scheduled = false; ///< a flush_atom waits in the mailbox
   using deadline = std::pair<int64_t, std::string>;
   std::priority_queue<deadline, std::vector<deadline>, std::greater<deadline>> deadlines;
   int64_t tick_at = 0; ///< when the pending tick fires (0 = none)
@@ -182,8 +183,19 @@ struct shard_state {
 
   int64_t now() const { return rt.clock ? rt.clock() : unix_ms_now(); }
 
-  void schedule_flush() {
-    if (!flush_scheduled) {
+  /// Loads and writes go out once the message being handled is done (end_of_message).
+  void schedule_flush() { flush_wanted = true; }
+
+  /// Called after each message: what it queued for the store goes out now if no other message
+  /// waits (nothing to batch it with), else behind those that wait (a flush_atom at the back of
+  /// the mailbox), together with what they add. Most shards see one message at a time: that
+  /// spares each write a message of its own to this shard.
+  void end_of_message() {
+    if (!flush_wanted || flush_scheduled)
+      return;
+    if (self->mailbox().empty()) {
+      on_flush();
+    } else {
       flush_scheduled = true;
       self->send(self, flush_atom::value);
     }
@@ -514,6 +526,7 @@ struct shard_state {
 
   void on_flush() {
     flush_scheduled = false;
+    flush_wanted = false;
     if (!to_load.empty())
       load(std::exchange(to_load, {}));
     if (!to_save.empty())
@@ -580,6 +593,7 @@ struct shard_state {
             return;
           for (size_t i = 0; i < ids->size(); ++i)
             loaded((*ids)[i], call, i < batch.items.size() ? &batch.items[i] : nullptr);
+          end_of_message();
         },
         [this, call](caf::error& err) {
           auto ids = close_call(call);
@@ -589,6 +603,7 @@ struct shard_state {
                     Entity::entity_type, to_string(err));
           auto e = make_error(errc::storage_unavailable, "", "loading state failed");
           for (auto& id : *ids) drop_waiting(id, call, e);
+          end_of_message();
         });
   }
 
@@ -673,6 +688,7 @@ struct shard_state {
             return;
           for (size_t i = 0; i < ids->size(); ++i)
             saved((*ids)[i], call, i < res.committed.size() ? res.committed[i] : uint8_t{save_failed});
+          end_of_message();
         },
         [this, call](caf::error& err) {
           auto ids = close_call(call);
@@ -683,6 +699,7 @@ struct shard_state {
           // An error says nothing about whether the write committed (it may come from anywhere
           // on the way, a writer that stopped included): in doubt, not failed.
           for (auto& id : *ids) saved(id, call, save_in_doubt);
+          end_of_message();
         });
   }
 
@@ -749,7 +766,9 @@ template <class Entity, class Msg, class Reply>
 auto command_handler(typename shard_actor<Entity>::template stateful_pointer<shard_state<Entity>>
                        self) {
   return [self](Msg& msg) -> caf::result<Reply> {
-    return self->state.template on_command<Msg, Reply>(msg);
+    auto res = self->state.template on_command<Msg, Reply>(msg);
+    self->state.end_of_message();
+    return res;
   };
 }
 
@@ -759,12 +778,22 @@ shard_behavior(typename shard_actor<Entity>::template stateful_pointer<shard_sta
                command_list<command<Msgs, Replies>...>) {
   return {
     command_handler<Entity, Msgs, Replies>(self)...,
-    [self](wake_entity& w) { self->state.on_wake(w.entity_id); },
+    [self](wake_entity& w) {
+      self->state.on_wake(w.entity_id);
+      self->state.end_of_message();
+    },
     [self](flush_atom) { self->state.on_flush(); },
-    [self](tick_atom, int64_t set_for) { self->state.on_tick(set_for); },
-    [self](store_check_atom) { self->state.on_store_check(); },
+    [self](tick_atom, int64_t set_for) {
+      self->state.on_tick(set_for);
+      self->state.end_of_message();
+    },
+    [self](store_check_atom) {
+      self->state.on_store_check();
+      self->state.end_of_message();
+    },
     [self](sweep_atom) {
       self->state.on_sweep();
+      self->state.end_of_message();
       self->delayed_send(self, self->state.rt.passivate_after / 4, sweep_atom::value);
     },
   };

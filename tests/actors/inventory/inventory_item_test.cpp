@@ -2,6 +2,7 @@
 #include <caf/test/dsl.hpp>
 
 #include "actors/entity/codec.hpp"
+#include "actors/entity/entity_shard.hpp"
 #include "actors/inventory/inventory_region.hpp"
 #include "tests/fakes/fake_snapshot_store.hpp"
 
@@ -273,6 +274,36 @@ CAF_TEST(changes made while a write is in flight share the next write) {
   CAF_CHECK_EQUAL(got->list[3]->on_hand, 4);
   CAF_CHECK_EQUAL(got->list[4]->on_hand, 4);
   CAF_CHECK_EQUAL(stored_state().on_hand, 4);
+}
+
+CAF_TEST(changes to items of one shard that queue up together go out as one write) {
+  // A second book in the first one's shard.
+  std::string other;
+  for (int i = 2; other.empty(); ++i) {
+    auto id = "bk_test" + std::string(8 - std::to_string(i).size(), '0') + std::to_string(i);
+    if (entity::shard_of(id, 4) == entity::shard_of(book, 4))
+      other = id;
+  }
+  stock(1);
+  send(adjust_stock{{}, other, 1});
+  commit();
+  auto saves = store_state().saves;
+  // Both changes wait in the shard's mailbox at once: one write carries them.
+  self->send(probe, adjust_stock{{}, book, 1});
+  self->send(probe, adjust_stock{{}, other, 1});
+  sched.run();
+  CAF_CHECK_EQUAL(store_state().saves, saves + 1);
+  CAF_REQUIRE_EQUAL(store_state().pending.size(), 1u);
+  CAF_CHECK_EQUAL(store_state().pending[0].req.writes.size(), 2u);
+  commit();
+  CAF_REQUIRE_EQUAL(got->list.size(), 4u);
+  CAF_CHECK_EQUAL(got->list[2]->on_hand, 2);
+  CAF_CHECK_EQUAL(got->list[3]->on_hand, 2);
+  // Alone, a change goes out by itself.
+  send(adjust_stock{{}, book, 1});
+  CAF_CHECK_EQUAL(store_state().saves, saves + 2);
+  CAF_REQUIRE_EQUAL(store_state().pending.size(), 1u);
+  CAF_CHECK_EQUAL(store_state().pending[0].req.writes.size(), 1u);
 }
 
 CAF_TEST(commands that change nothing during a write are answered by that write) {
