@@ -6,7 +6,7 @@
 # same durable writes as one order (order, stock, payment, event) in one transaction per order.
 # Last, the CPU each confirmed order took: the node by thread (CAF 0.17 leaves its scheduler
 # worker named caf.multiplexer; bookstore-node: the gateway; caf.actor: detached actors, i.e. the
-# snapshot writer, its WAL flusher, readers) and PostgreSQL.
+# snapshot writer and readers) and PostgreSQL.
 # Target: 2,000 confirmed orders/s with p99 < 100 ms, and more orders/s than the baseline.
 #   tests/bench/orders.sh [seconds=20] [connections=128] [extra node flags...]
 set -euo pipefail
