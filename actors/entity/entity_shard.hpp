@@ -170,6 +170,11 @@ struct shard_state {
   std::map<uint64_t, store_call> calls;
   uint64_t last_call = 0;
   bool store_check_armed = false;
+  /// The store's writer this shard sends its writes to directly (writer_atom), one hop fewer
+  /// than through the store; until the store named one, and once it is gone, writes go through
+  /// the store.
+  snapshot_writer_actor writer;
+  bool asking_writer = false;
   metrics::gauge* active = nullptr;
   metrics::counter* failures = nullptr;
   std::shared_ptr<spdlog::logger> log;
@@ -680,7 +685,11 @@ struct shard_state {
     }
     auto call = open_call(sent);
     for (auto& id : sent) slots.find(id)->second.busy->call = call;
-    self->request(target, caf::infinite, std::move(req))
+    auto direct = writer;
+    if (!direct)
+      find_writer(target);
+    auto to = direct ? direct : caf::actor_cast<snapshot_writer_actor>(target);
+    self->request(to, caf::infinite, std::move(req))
       .then(
         [this, call](save_result& res) {
           auto ids = close_call(call);
@@ -690,7 +699,9 @@ struct shard_state {
             saved((*ids)[i], call, i < res.committed.size() ? res.committed[i] : uint8_t{save_failed});
           end_of_message();
         },
-        [this, call](caf::error& err) {
+        [this, call, direct](caf::error& err) {
+          if (direct && writer == direct)
+            writer = snapshot_writer_actor{}; // through the store again, which may name another
           auto ids = close_call(call);
           if (!ids)
             return;
@@ -701,6 +712,23 @@ struct shard_state {
           for (auto& id : *ids) saved(id, call, save_in_doubt);
           end_of_message();
         });
+  }
+
+  /// Asks the store for a writer to send writes to directly (see `writer`).
+  void find_writer(const snapshot_store_actor& target) {
+    if (asking_writer)
+      return;
+    asking_writer = true;
+    self->request(target, caf::infinite, writer_atom::value, static_cast<uint64_t>(self->id()))
+      .then(
+        [this](snapshot_writer_actor& w) {
+          asking_writer = false;
+          if (!w)
+            return;
+          writer = w;
+          self->monitor(w); // its down_msg sends writes through the store again
+        },
+        [this](caf::error&) { asking_writer = false; });
   }
 
   void saved(const std::string& id, uint64_t call, uint8_t status) {
@@ -819,6 +847,11 @@ entity_shard(typename shard_actor<Entity>::template stateful_pointer<shard_state
   st.failures = &metrics::global().get_counter("bookstore_entity_drops_total",
                                                "Entities dropped after a failure, by type",
                                                {{"type", Entity::entity_type}});
+  self->set_down_handler([self](caf::down_msg& msg) {
+    auto& st = self->state;
+    if (st.writer && msg.source == st.writer.address())
+      st.writer = snapshot_writer_actor{};
+  });
   self->delayed_send(self, st.rt.passivate_after / 4, sweep_atom::value);
   return detail::shard_behavior<Entity>(self, typename Entity::commands{});
 }

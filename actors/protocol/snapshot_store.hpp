@@ -6,6 +6,7 @@
 
 #include "actors/protocol/order_index.hpp"
 
+#include <caf/atom.hpp>
 #include <caf/meta/type_name.hpp>
 #include <caf/replies_to.hpp>
 #include <caf/typed_actor.hpp>
@@ -108,9 +109,18 @@ typename Inspector::result_type inspect(Inspector& f, entity_ids& x) {
   return f(caf::meta::type_name("entity_ids"), x.ids);
 }
 
+/// What a writer of the store speaks: writes only.
+using snapshot_writer_actor = caf::typed_actor<caf::replies_to<save_snapshots>::with<save_result>>;
+
+/// With a key (any number): the writer that a caller with that key may send its writes to
+/// directly, one hop fewer than through the store. The same key gets the same writer while it
+/// lives; callers watch it (a monitor) and ask again once it is gone.
+using writer_atom = caf::atom_constant<caf::atom("swriter")>;
+
 using snapshot_store_actor
   = caf::typed_actor<caf::replies_to<load_snapshots>::with<snapshot_batch>,
                      caf::replies_to<save_snapshots>::with<save_result>,
-                     caf::replies_to<find_due>::with<entity_ids>>;
+                     caf::replies_to<find_due>::with<entity_ids>,
+                     caf::replies_to<writer_atom, uint64_t>::with<snapshot_writer_actor>>;
 
 } // namespace bookstore

@@ -309,6 +309,10 @@ snapshot_store_actor::behavior_type store_impl(store_pointer self,
       auto& r = st.readers[st.next_reader++ % st.readers.size()];
       return self->delegate(r, std::move(req));
     },
+    [self](writer_atom, uint64_t key) -> snapshot_writer_actor {
+      auto& st = self->state;
+      return caf::actor_cast<snapshot_writer_actor>(st.writers[key % st.writers.size()]);
+    },
   };
 }
 

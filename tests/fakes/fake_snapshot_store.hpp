@@ -11,6 +11,7 @@
 #include <caf/all.hpp>
 
 #include <map>
+#include <memory>
 
 namespace bookstore::fakes {
 
@@ -30,6 +31,7 @@ struct fake_store_state {
   size_t loaded_ids = 0;   ///< ids asked for in them
   size_t saves = 0;        ///< save requests received
   size_t rows_written = 0; ///< snapshots committed
+  snapshot_writer_actor writer; ///< named by writer_atom when set; else the store names itself
   static inline const char* name = "fake_snapshot_store";
 };
 
@@ -54,6 +56,11 @@ fake_snapshot_store(fake_store_actor::stateful_pointer<fake_store_state> self) {
           out.items.push_back(snapshot{req.entity_type, id, 0, {}, 0, 0, {}});
       }
       return out;
+    },
+    // Its own writer unless a test set another: writes sent there directly park here too.
+    [self](writer_atom, uint64_t) {
+      auto& w = self->state.writer;
+      return w ? w : caf::actor_cast<snapshot_writer_actor>(self);
     },
     [self](save_snapshots& req) -> caf::result<save_result> {
       ++self->state.saves;
@@ -104,6 +111,19 @@ fake_snapshot_store(fake_store_actor::stateful_pointer<fake_store_state> self) {
     [self](bounce_atom) {
       for (auto& p : std::exchange(self->state.pending, {}))
         p.rp.deliver(caf::make_error(caf::sec::request_receiver_down));
+    },
+  };
+}
+
+/// A writer a test can have the store name (fake_store_state::writer): it hands each write on
+/// to the store and counts it, so the test sees which writes came to it directly.
+inline snapshot_writer_actor::behavior_type
+forwarding_writer(snapshot_writer_actor::pointer self, snapshot_store_actor store,
+                  std::shared_ptr<size_t> forwarded) {
+  return {
+    [self, store, forwarded](save_snapshots& req) -> caf::delegated<save_result> {
+      ++*forwarded;
+      return self->delegate(store, std::move(req));
     },
   };
 }

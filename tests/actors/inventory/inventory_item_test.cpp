@@ -306,6 +306,27 @@ CAF_TEST(changes to items of one shard that queue up together go out as one writ
   CAF_CHECK_EQUAL(store_state().pending[0].req.writes.size(), 1u);
 }
 
+CAF_TEST(writes go to the writer the store names and through the store once it stopped) {
+  auto forwarded = std::make_shared<size_t>(0);
+  auto writer = sys.spawn(fakes::forwarding_writer,
+                          caf::actor_cast<snapshot_store_actor>(store), forwarded);
+  store_state().writer = writer;
+  stock(10); // the shard's first write goes through the store, which names the writer
+  CAF_CHECK_EQUAL(*forwarded, 0u);
+  stock(5);
+  CAF_CHECK_EQUAL(*forwarded, 1u);
+  CAF_CHECK_EQUAL(last()->on_hand, 15);
+  // The writer stops (its connection broke, say): the next change is still written, through
+  // the store, not sent to the stopped writer and answered with an error.
+  caf::anon_send_exit(writer, caf::exit_reason::kill);
+  sched.run();
+  store_state().writer = nullptr;
+  stock(1);
+  CAF_CHECK_EQUAL(*forwarded, 1u);
+  CAF_CHECK_EQUAL(last()->on_hand, 16);
+  CAF_CHECK_EQUAL(stored_state().on_hand, 16);
+}
+
 CAF_TEST(commands that change nothing during a write are answered by that write) {
   stock(2);
   send(adjust_stock{{}, book, 3});              // in flight; nothing changes after it
