@@ -1,7 +1,6 @@
 #include "persistence/postgres/pg.hpp"
 
 #include <charconv>
-#include <stdexcept>
 
 namespace bookstore::pg {
 
@@ -15,16 +14,19 @@ std::string with_connect_timeout(const std::string& dsn) {
 
 void array_builder::add(std::string_view item) {
   out_ += out_.size() > 1 ? ",\"" : "\"";
-  // Copy runs between the characters that need a backslash (hex bytea has none).
-  size_t from = 0;
-  for (size_t at = item.find_first_of("\"\\"); at != std::string_view::npos;
-       at = item.find_first_of("\"\\", from)) {
-    out_.append(item.data() + from, at - from);
+  // Copy runs between the characters that need a backslash (hex bytea has none). A plain scan:
+  // string_view::find_first_of calls memchr once per character, which made these adds the
+  // largest part of building a batch.
+  const char* run = item.data();
+  const char* end = run + item.size();
+  for (const char* p = run; p != end; ++p) {
+    if (*p != '"' && *p != '\\')
+      continue;
+    out_.append(run, static_cast<size_t>(p - run));
     out_ += '\\';
-    out_ += item[at];
-    from = at + 1;
+    run = p; // the character itself starts the next run
   }
-  out_.append(item.data() + from, item.size() - from);
+  out_.append(run, static_cast<size_t>(end - run));
   out_ += '"';
 }
 

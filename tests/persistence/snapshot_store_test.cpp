@@ -93,6 +93,34 @@ CAF_TEST(writes round-trip binary state in the order asked) {
   CAF_CHECK_EQUAL(got->items[2].version, 1);
 }
 
+CAF_TEST(ids with quotes backslashes and commas are written and found as they are) {
+  // They travel in array literals, which need the quotes and backslashes escaped.
+  std::vector<std::string> ids{"a\"b", "c\\d", "e,f {g}", "\"\\\"", "\\", "plain"};
+  save_snapshots first;
+  for (size_t i = 0; i < ids.size(); ++i)
+    first.writes.push_back(snap(ids[i], 1, "s" + std::to_string(i)));
+  auto saved = ask<save_result>(first);
+  CAF_REQUIRE(saved);
+  CAF_CHECK_EQUAL(saved->committed, std::vector<uint8_t>(ids.size(), 1));
+  // Updates find their rows by these ids, and the answer names each one that was written.
+  save_snapshots second;
+  for (size_t i = 0; i < ids.size(); ++i)
+    second.writes.push_back(snap(ids[i], 2, "t" + std::to_string(i)));
+  saved = ask<save_result>(second);
+  CAF_REQUIRE(saved);
+  CAF_CHECK_EQUAL(saved->committed, std::vector<uint8_t>(ids.size(), 1));
+  auto got = ask<snapshot_batch>(load_snapshots{"thing", ids});
+  CAF_REQUIRE(got);
+  CAF_REQUIRE_EQUAL(got->items.size(), ids.size());
+  for (size_t i = 0; i < ids.size(); ++i) {
+    CAF_CHECK_EQUAL(got->items[i].entity_id, ids[i]);
+    CAF_CHECK_EQUAL(got->items[i].version, 2);
+    CAF_CHECK_EQUAL(got->items[i].state, "t" + std::to_string(i));
+  }
+  CAF_CHECK_EQUAL(stored_version("a\"b"), 2);
+  CAF_CHECK_EQUAL(stored_version("c\\d"), 2);
+}
+
 CAF_TEST(a write over a stale version is refused and changes nothing) {
   CAF_REQUIRE(ask<save_result>(save_snapshots{{snap("a", 1, "v1")}}));
   CAF_REQUIRE(ask<save_result>(save_snapshots{{snap("a", 2, "v2")}}));
