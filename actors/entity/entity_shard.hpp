@@ -172,7 +172,8 @@ struct shard_state {
   bool store_check_armed = false;
   /// The store's writer this shard sends its writes to directly (writer_atom), one hop fewer
   /// than through the store; until the store named one, and once it is gone, writes go through
-  /// the store.
+  /// the store. Only its down_msg clears it: an error it answers (the database is down, say)
+  /// keeps it, so a long outage does not pile up monitors on it, one per failed write.
   snapshot_writer_actor writer;
   bool asking_writer = false;
   metrics::gauge* active = nullptr;
@@ -685,10 +686,9 @@ struct shard_state {
     }
     auto call = open_call(sent);
     for (auto& id : sent) slots.find(id)->second.busy->call = call;
-    auto direct = writer;
-    if (!direct)
+    if (!writer)
       find_writer(target);
-    auto to = direct ? direct : caf::actor_cast<snapshot_writer_actor>(target);
+    auto to = writer ? writer : caf::actor_cast<snapshot_writer_actor>(target);
     self->request(to, caf::infinite, std::move(req))
       .then(
         [this, call](save_result& res) {
@@ -699,9 +699,7 @@ struct shard_state {
             saved((*ids)[i], call, i < res.committed.size() ? res.committed[i] : uint8_t{save_failed});
           end_of_message();
         },
-        [this, call, direct](caf::error& err) {
-          if (direct && writer == direct)
-            writer = snapshot_writer_actor{}; // through the store again, which may name another
+        [this, call](caf::error& err) {
           auto ids = close_call(call);
           if (!ids)
             return;

@@ -114,7 +114,8 @@ using snapshot_writer_actor = caf::typed_actor<caf::replies_to<save_snapshots>::
 
 /// With a key (any number): the writer that a caller with that key may send its writes to
 /// directly, one hop fewer than through the store. The same key gets the same writer while it
-/// lives; callers watch it (a monitor) and ask again once it is gone.
+/// lives; callers watch it (a monitor) and ask again once it is gone. Every node has its own
+/// store, asked only by its own shards, so the handle never crosses nodes (it is not announced).
 using writer_atom = caf::atom_constant<caf::atom("swriter")>;
 
 using snapshot_store_actor
