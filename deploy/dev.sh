@@ -150,18 +150,25 @@ redis_start() {
   mkdir -p "$VAR/redis" "$VAR/log"
   [ -f "$VAR/redis.port" ] || free_port 16379 >"$VAR/redis.port"
   REDIS_PORT=$(cat "$VAR/redis.port")
+  local started=0
   if redis-cli -h 127.0.0.1 -p "$REDIS_PORT" ping >/dev/null 2>&1; then
     say "Redis already running on 127.0.0.1:$REDIS_PORT"
-    return 0
+  else
+    redis-server --bind 127.0.0.1 --port "$REDIS_PORT" --dir "$VAR/redis" --appendonly yes \
+      --daemonize yes --pidfile "$VAR/redis/redis.pid" --logfile "$VAR/log/redis.log" \
+      --protected-mode yes >/dev/null
+    started=1
   fi
-  redis-server --bind 127.0.0.1 --port "$REDIS_PORT" --dir "$VAR/redis" --appendonly yes \
-    --daemonize yes --pidfile "$VAR/redis/redis.pid" --logfile "$VAR/log/redis.log" \
-    --protected-mode yes >/dev/null
-  for _ in $(seq 100); do
-    redis-cli -h 127.0.0.1 -p "$REDIS_PORT" ping >/dev/null 2>&1 && { REDIS_STARTED=1; return 0; }
+  # Ready only once PING answers PONG: while Redis loads its append-only file it answers LOADING
+  # (and fails every command), which redis-cli does not count as an error.
+  for _ in $(seq 300); do
+    if [ "$(redis-cli -h 127.0.0.1 -p "$REDIS_PORT" ping 2>/dev/null)" = PONG ]; then
+      if [ "$started" = 1 ]; then REDIS_STARTED=1; fi
+      return 0
+    fi
     sleep 0.1
   done
-  die "Redis did not start; see $VAR/log/redis.log"
+  die "Redis did not become ready; see $VAR/log/redis.log"
 }
 
 redis_stop() {
