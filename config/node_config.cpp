@@ -41,7 +41,8 @@ node_config::node_config() {
   opt_group{custom_options_, "inventory"}
     .add(inventory_passivate_after, "passivate-after", "idle inventory items leave memory after")
     .add(inventory_reservation_ttl, "reservation-ttl", "default lifetime of a reservation")
-    .add(inventory_wake_interval, "wake-interval", "how often due reservations are looked up")
+    .add(inventory_wake_interval, "wake-interval",
+         "how often the database is searched for entities with work due that no shard remembers")
     .add(inventory_shards, "shards", "number of shards entity ids hash into");
   opt_group{custom_options_, "auth"}
     .add(auth_jwt_secret, "jwt-secret", "HS256 key of access tokens (required outside local mode)")

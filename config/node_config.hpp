@@ -34,7 +34,7 @@ struct node_config : caf::actor_system_config {
   // [inventory]
   caf::timespan inventory_passivate_after = std::chrono::minutes(5);
   caf::timespan inventory_reservation_ttl = std::chrono::minutes(15);
-  caf::timespan inventory_wake_interval = std::chrono::seconds(30);
+  caf::timespan inventory_wake_interval = std::chrono::minutes(5);
   size_t inventory_shards = 1024;
   // [auth]
   std::string auth_jwt_secret;

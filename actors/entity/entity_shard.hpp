@@ -12,6 +12,13 @@
 //                                  |                    |  \--write conflict/failure--> (dropped)
 //                                  \--load failed-------+-----> (dropped; errors to waiters)
 //
+// Timers: an entity with work due (wake_at) keeps its own timer in its shard, and stays in memory
+// until that work is done: it is never passivated while it has a deadline. The database's copy of
+// wake_at is read only when no shard remembers the entity: at the region's start and after a
+// shard failed (see shard_region.hpp). An entity dropped while it had a deadline is loaded again
+// by the next sweep, and so on until a load succeeds: that is how an order whose write failed in
+// a database outage resumes once the database is back.
+//
 // Writes: a command that changes state is answered only once a snapshot holding the change is
 // committed. One write per entity is in flight; changes made meanwhile are coalesced into the
 // next one. All entities of a shard that changed in one turn of the mailbox go out as one batch.
@@ -60,6 +67,7 @@
 #include <string>
 #include <type_traits>
 #include <unordered_map>
+#include <unordered_set>
 #include <utility>
 #include <vector>
 
@@ -150,6 +158,9 @@ struct shard_state {
   runtime_settings rt;
   typename Entity::settings es;
   std::unordered_map<std::string, slot> slots;
+  /// Entities dropped while they had a deadline: each sweep loads them again until one load
+  /// succeeds (its deadline is then the loaded state's).
+  std::unordered_set<std::string> lost_wakes;
   std::vector<std::string> to_load;
   std::vector<std::string> to_save;
   bool flush_wanted = false;    ///< to_load or to_save holds ids not sent yet
@@ -233,6 +244,8 @@ struct shard_state {
       return;
     failures->inc();
     Entity::on_dropped(self, id, es);
+    if (it->second.wake_at != 0 || Entity::wake_at(it->second.state) != 0)
+      lost_wakes.insert(id);
     // Take the slot out first: a waiter's answer must not find a half-dropped entity.
     auto busy = std::move(it->second.busy);
     slots.erase(it);
@@ -518,8 +531,8 @@ struct shard_state {
       auto& s = it->second;
       expire_parked(s, t);
       settle(s);
-      bool due_soon = s.wake_at != 0 && s.wake_at - t < idle;
-      if (!s.busy && t - s.last_used >= idle && !due_soon) {
+      // An entity with a deadline stays: its timer lives here (see "Timers").
+      if (!s.busy && t - s.last_used >= idle && s.wake_at == 0) {
         it = slots.erase(it);
         active->add(-1);
       } else {
@@ -528,6 +541,9 @@ struct shard_state {
     }
     if (slots.size() < slots.bucket_count() / 4)
       slots.rehash(0);
+    for (auto& id : lost_wakes)
+      if (slots.count(id) == 0)
+        on_wake(id);
   }
 
   void on_flush() {
@@ -637,6 +653,7 @@ struct shard_state {
     }
     s.version = snap->version;
     s.busy->loading = false;
+    lost_wakes.erase(id);
     Entity::on_durable(self, id, s.state, now(), es);
     auto queued = std::move(s.busy->queued);
     s.busy->queued.clear();

@@ -21,7 +21,7 @@ struct command_list {};
 struct runtime_settings {
   size_t shards = 1024;
   caf::timespan passivate_after = std::chrono::minutes(5);
-  caf::timespan wake_interval = std::chrono::seconds(30);
+  caf::timespan wake_interval = std::chrono::minutes(5);
   caf::timespan store_timeout = std::chrono::seconds(10);
   std::function<int64_t()> clock; ///< Unix ms; empty = the wall clock
 };

@@ -6,8 +6,12 @@
 // interface is about entity type and id, never about where: the cluster issue will make it
 // forward to the node that owns the shard.
 //
-// Entities with work due (their snapshot's wake_at) are woken by the region: every
-// wake-interval it asks the snapshot store which are due and sends each a wake_entity.
+// Entities with work due keep their own timers in their shards (entity_shard.hpp, "Timers"). The
+// region finds those no shard remembers: at its start (a node that restarts resumes every order
+// under way), after a shard failed, and every wake-interval as a safety net, it asks the snapshot
+// store which entities are due within the next wake-interval and sends each a wake_entity. That
+// lookup reads the whole snapshot table (no index on wake_at: one would make nearly every
+// snapshot update a non-HOT one), so it is rare by design.
 
 #include "actors/entity/entity_shard.hpp"
 
@@ -103,13 +107,15 @@ shard_region(detail::region_pointer<Entity> self, service_ref<snapshot_store_act
   st.rt = std::move(rt);
   st.es = std::move(es);
   st.log = log::get(Entity::entity_type);
-  // A shard that fails takes only its own entities down; they reload on their next message.
+  // A shard that fails takes only its own entities down; they reload on their next message, and
+  // those with work due at once, as the lookup finds them (their timers went with the shard).
   self->set_exit_handler([self](caf::exit_msg& msg) {
     for (auto& shard : self->state.shards) {
       if (shard && shard.address() == msg.source) {
         log::warn(*self->state.log, "-", "{} shard stopped: {}", Entity::entity_type,
                   to_string(msg.reason));
         shard = nullptr;
+        detail::ask_for_due<Entity>(self);
         return;
       }
     }

@@ -2,7 +2,6 @@
 
 #include "persistence/postgres/pg.hpp"
 
-#include <algorithm>
 #include <unordered_map>
 
 namespace bookstore::pg {
@@ -57,9 +56,6 @@ constexpr const char* save_sql
     "   SET user_id = EXCLUDED.user_id, status = EXCLUDED.status, ip = EXCLUDED.ip,"
     "       updated_at = EXCLUDED.updated_at)"
     " SELECT entity_type, entity_id FROM saved";
-
-/// How coarsely wake_at is stored.
-constexpr int64_t wake_granularity_ms = 60'000;
 
 constexpr const char* due_sql = "SELECT entity_id FROM entity_snapshots"
                                 " WHERE entity_type = $1 AND wake_at <= $2"
@@ -118,12 +114,7 @@ std::vector<uint8_t> save_snapshot_rows(pqxx::connection& conn,
     lengths.add(static_cast<int64_t>(w->state.size()));
     states += w->state;
     schemas.add(w->schema_version);
-    // Stored rounded down to the minute: a deadline that moves within its minute leaves the
-    // indexed column as it was, so the update can be HOT. Lookups find entities a little
-    // early, which costs a wake that finds nothing due yet.
-    wakes.add(w->wake_at > 0
-                ? std::max<int64_t>(1, w->wake_at / wake_granularity_ms * wake_granularity_ms)
-                : 0);
+    wakes.add(w->wake_at > 0 ? w->wake_at : 0);
     if (auto& l = w->listing; !l.status.empty()) {
       l_ids.add(w->entity_id);
       l_users.add(l.user_id);

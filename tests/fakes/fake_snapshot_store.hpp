@@ -27,10 +27,12 @@ struct fake_store_state {
   };
   std::map<std::pair<std::string, std::string>, snapshot> rows;
   std::vector<parked> pending;
-  size_t loads = 0;        ///< load requests served
+  bool down = false;       ///< loads fail with storage_unavailable, as with PostgreSQL down
+  size_t loads = 0;        ///< load requests served (or failed while down)
   size_t loaded_ids = 0;   ///< ids asked for in them
   size_t saves = 0;        ///< save requests received
   size_t rows_written = 0; ///< snapshots committed
+  size_t due_lookups = 0;  ///< find_due requests served
   snapshot_writer_actor writer; ///< named by writer_atom when set; else the store names itself
   static inline const char* name = "fake_snapshot_store";
 };
@@ -43,9 +45,11 @@ using fake_store_actor = snapshot_store_actor::extend<caf::reacts_to<commit_atom
 inline fake_store_actor::behavior_type
 fake_snapshot_store(fake_store_actor::stateful_pointer<fake_store_state> self) {
   return {
-    [self](load_snapshots& req) {
+    [self](load_snapshots& req) -> caf::result<snapshot_batch> {
       auto& st = self->state;
       ++st.loads;
+      if (st.down)
+        return make_error(errc::storage_unavailable, "", "database failure");
       st.loaded_ids += req.entity_ids.size();
       snapshot_batch out;
       for (auto& id : req.entity_ids) {
@@ -69,6 +73,7 @@ fake_snapshot_store(fake_store_actor::stateful_pointer<fake_store_state> self) {
       return rp;
     },
     [self](find_due& req) {
+      ++self->state.due_lookups;
       entity_ids out;
       for (auto& [key, snap] : self->state.rows)
         if (key.first == req.entity_type && snap.wake_at != 0 && snap.wake_at <= req.before_ms)
